@@ -1,0 +1,93 @@
+//! Plain cookies: read from the request, set on the response.
+
+use cookie::Cookie;
+
+use crate::config::{check_attr, check_token};
+use crate::{ConfigError, Session, SessionError};
+
+/// Iterates the `name=value` pairs of `Cookie` header values, trimming
+/// blanks and one pair of surrounding quotes from each value.
+pub(crate) fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    header.split(';').filter_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let name = name.trim();
+        let mut value = value.trim();
+        if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
+            value = &value[1..value.len() - 1];
+        }
+        (!name.is_empty()).then_some((name, value))
+    })
+}
+
+/// The request's plain cookies and the cookies to set on the response.
+///
+/// Cheap to clone; every clone shares the same request. Get it from
+/// [`Session::cookies`] or the adapter's `Cookies` extractor.
+///
+/// ```
+/// use session_core::{Cookie, SessionCore, SessionConfig};
+/// use session_core::cookie::SameSite;
+///
+/// let core = SessionCore::new(SessionConfig::default(), false);
+/// let start = core.start([&b"username=Alice; theme=dark"[..]]);
+/// let session = core.resume(start, None, session_core::Timestamp::EPOCH).session;
+/// let cookies = session.cookies();
+/// assert_eq!(cookies.get("username").as_deref(), Some("Alice"));
+///
+/// let mut c = Cookie::new("theme", "light");
+/// c.set_path("/");
+/// c.set_same_site(SameSite::Strict);
+/// cookies.add(c)?;
+/// # Ok::<(), session_core::SessionError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Cookies {
+    pub(crate) session: Session,
+}
+
+impl Cookies {
+    /// The value of the first request cookie called `name`, percent-decoded.
+    /// The session cookie is not readable here.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let inner = self.session.lock();
+        if name == inner.config.name {
+            return None;
+        }
+        let header = inner.request_cookies.as_deref()?;
+        let (_, raw) = pairs(header).find(|(n, _)| *n == name)?;
+        let decoded = Cookie::parse_encoded(format!("{name}={raw}")).ok()?;
+        Some(decoded.value().to_owned())
+    }
+
+    /// Sets a cookie on the response, with whatever attributes it carries.
+    ///
+    /// The name must be a valid token other than the session cookie's, and
+    /// the path and domain may not hold `;` or control characters; the value
+    /// is percent-encoded.
+    pub fn add(&self, cookie: Cookie<'static>) -> Result<(), SessionError> {
+        let mut inner = self.session.lock();
+        check_token("cookie name", cookie.name())?;
+        if cookie.name() == inner.config.name {
+            return Err(ConfigError::Invalid {
+                what: "cookie name",
+                why: "is the session cookie's name",
+            }
+            .into());
+        }
+        if let Some(p) = cookie.path() {
+            check_attr("cookie path", p)?;
+        }
+        if let Some(d) = cookie.domain() {
+            check_attr("cookie domain", d)?;
+        }
+        inner.response_cookies.push(cookie.encoded().to_string());
+        Ok(())
+    }
+
+    /// Tells the browser to drop a cookie. Give the same path and domain the
+    /// cookie was set with.
+    pub fn remove(&self, mut cookie: Cookie<'static>) -> Result<(), SessionError> {
+        cookie.make_removal();
+        self.add(cookie)
+    }
+}

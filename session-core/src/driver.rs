@@ -1,0 +1,192 @@
+//! The driver: runs the machine against a store. The only clock reader.
+
+use std::sync::Arc;
+
+use crate::{
+    Clock, Save, Session, SessionConfig, SessionCore, SessionError, SessionStore, StoreErrorKind,
+    SystemClock,
+};
+
+/// How many times a create is retried when the new id is taken.
+const CREATE_ATTEMPTS: usize = 3;
+
+/// Runs sessions for an application: the machine, a store and a clock.
+///
+/// Adapters call [`load`](Self::load) before the handler and
+/// [`commit`](Self::commit) after it; they hold no session logic.
+///
+/// ```
+/// # use session_core::*;
+/// # async fn run(store: impl SessionStore) -> Result<(), SessionError> {
+/// let manager = SessionManager::new(store, SessionConfig::default());
+/// let session = match manager.load([&b"session=abc"[..]]).await? {
+///     Loaded::Active(session) => session,
+///     Loaded::Redirect(to) => { /* answer 303 to `to.location` */ return Ok(()) }
+/// };
+/// session.insert("user", "alice")?;
+/// let done = manager.commit(&session, 200).await?;
+/// for header in &done.set_cookies { /* add a Set-Cookie header */ }
+/// # Ok(()) }
+/// ```
+pub struct SessionManager {
+    core: SessionCore,
+    store: Arc<dyn SessionStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("core", &self.core)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The session for a request, or the timeout redirect to answer instead.
+#[derive(Debug)]
+#[must_use]
+pub enum Loaded {
+    /// Run the handler with this session.
+    Active(Session),
+    /// The session timed out: answer this instead of running the handler.
+    Redirect(Redirect),
+}
+
+/// A `303 See Other` answer for a timed-out session.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    /// The `Location` header.
+    pub location: String,
+    /// A `Set-Cookie` header value that expires the session cookie.
+    pub set_cookie: String,
+}
+
+/// What an adapter adds to the response after a commit.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct Committed {
+    /// `Set-Cookie` header values, the session cookie last.
+    pub set_cookies: Vec<String>,
+    /// The session cookie was set or cleared: add `Cache-Control: no-store`
+    /// unless the handler set its own `Cache-Control`.
+    pub no_store: bool,
+    /// The handler used the session: add `Vary: Cookie`.
+    pub vary_cookie: bool,
+}
+
+impl SessionManager {
+    /// A manager over `store` with `config` and the system clock.
+    pub fn new(store: impl SessionStore, config: SessionConfig) -> Self {
+        Self::from_arc(Arc::new(store), config)
+    }
+
+    /// As [`new`](Self::new), for a store already shared.
+    pub fn from_arc(store: Arc<dyn SessionStore>, config: SessionConfig) -> Self {
+        let core = SessionCore::new(config, store.client_side());
+        Self {
+            core,
+            store,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Replaces the machine (for example to inject an id source).
+    pub fn with_core(mut self, core: SessionCore) -> Self {
+        self.core = core;
+        self
+    }
+
+    /// Replaces the clock (tests use a manual one).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The machine.
+    pub fn core(&self) -> &SessionCore {
+        &self.core
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    /// Reads the session for a request with these `Cookie` header values.
+    ///
+    /// A timed-out session is deleted here; the result says whether to go
+    /// on or redirect. A store failure is an error (answer 503).
+    pub async fn load<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Loaded, SessionError> {
+        let start = self.core.start(cookie_headers);
+        let now = self.clock.now();
+        let record = match start.token() {
+            Some(token) => self.store.load(token, now).await?,
+            None => None,
+        };
+        let resumed = self.core.resume(start, record, now);
+        if let Some(timed_out) = resumed.timed_out {
+            self.store.delete(&timed_out.delete).await?;
+            if let Some(location) = timed_out.redirect {
+                return Ok(Loaded::Redirect(Redirect {
+                    location,
+                    set_cookie: self.core.expired_cookie().to_owned(),
+                }));
+            }
+        }
+        Ok(Loaded::Active(resumed.session))
+    }
+
+    /// Commits the session after the handler answered with `status`.
+    ///
+    /// On error the change could not be stored: answer with the error
+    /// instead of the handler's response, so no write is lost silently.
+    pub async fn commit(&self, session: &Session, status: u16) -> Result<Committed, SessionError> {
+        let now = self.clock.now();
+        let commit = self.core.finish(session, status, now)?;
+        let renewing = commit.delete.is_some();
+        let saved = match &commit.save {
+            None => None,
+            Some(Save::Update(record, delta)) => self.store.update(record, delta).await?,
+            Some(Save::Touch(record)) => self.store.touch(record).await?,
+            Some(Save::Create(record)) => {
+                let mut record = record.clone();
+                let mut token = None;
+                for _ in 0..CREATE_ATTEMPTS {
+                    token = self.store.create(&record).await?;
+                    if token.is_some() {
+                        break;
+                    }
+                    tracing::warn!("new session id already taken: retrying with another");
+                    record.id = self.core.new_id()?;
+                }
+                if token.is_none() {
+                    return Err(crate::StoreError::from_kind(StoreErrorKind::Conflict).into());
+                }
+                token
+            }
+        };
+        if let Some(old) = commit.delete {
+            match self.store.delete(&old).await {
+                Ok(()) => {}
+                // After a renew the session lives on under its new id; a
+                // stale old record only idles out.
+                Err(e) if renewing && saved.is_some() => {
+                    tracing::warn!(error = %e, "could not delete the old record after a renew");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let session_cookie = self.core.set_cookie(&commit, saved.as_deref(), now);
+        let mut set_cookies = commit.cookies;
+        let no_store = session_cookie.is_some();
+        set_cookies.extend(session_cookie);
+        Ok(Committed {
+            set_cookies,
+            no_store,
+            vary_cookie: commit.vary_cookie,
+        })
+    }
+}

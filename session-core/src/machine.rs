@@ -1,0 +1,548 @@
+//! The sans-IO session machine: every decision, no IO, time as an argument.
+
+use std::sync::Arc;
+
+use crate::clock::duration_millis;
+use crate::config::CookieLifetime;
+use crate::cookies::pairs;
+use crate::id::is_base64url;
+use crate::record::Data;
+use crate::session::{Inner, Keep, Loaded};
+use crate::{
+    Delta, IdSource, OnTimeout, RandomIds, Record, Session, SessionConfig, SessionError,
+    SessionId, Timestamp,
+};
+
+/// The longest token accepted from a cookie (a browser keeps at most 4096
+/// bytes per cookie).
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+/// The session machine. One per application, shared by all requests.
+///
+/// Call order for one request (the driver, [`crate::SessionManager`], does
+/// exactly this):
+///
+/// 1. [`start`](Self::start) with the request's `Cookie` headers;
+/// 2. if [`Start::token`] is `Some`, load it from the store;
+/// 3. [`resume`](Self::resume) with what was loaded; if
+///    [`Resumed::timed_out`] is set, delete that record and, for
+///    [`OnTimeout::Redirect`], answer the redirect;
+/// 4. run the handler with [`Resumed::session`];
+/// 5. [`finish`](Self::finish) with the response status, run the
+///    [`Commit`]'s `save` then `delete`, and send
+///    [`set_cookie`](Self::set_cookie)'s header.
+///
+/// ```
+/// use session_core::{SessionConfig, SessionCore, Save, Timestamp};
+///
+/// let core = SessionCore::new(SessionConfig::default(), false);
+/// let now = Timestamp::from_unix_millis(1_000);
+/// let start = core.start([&b"other=1"[..]]);
+/// assert!(start.token().is_none()); // no session cookie: nothing to load
+/// let resumed = core.resume(start, None, now);
+/// resumed.session.insert("user", "alice")?;
+/// let commit = core.finish(&resumed.session, 200, now)?;
+/// let Some(Save::Create(record)) = &commit.save else { panic!() };
+/// // The store saves `record` and returns the token for the cookie:
+/// let token = record.id.to_string();
+/// let header = core.set_cookie(&commit, Some(&token), now).unwrap();
+/// assert!(header.starts_with("session="));
+/// assert!(header.ends_with("; Path=/; HttpOnly; Secure; SameSite=Lax"));
+/// # Ok::<(), session_core::SessionError>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionCore {
+    config: Arc<SessionConfig>,
+    ids: Arc<dyn IdSource>,
+    client_side: bool,
+    removal: Arc<str>,
+}
+
+impl std::fmt::Debug for SessionCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCore")
+            .field("config", &self.config)
+            .field("client_side", &self.client_side)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of [`SessionCore::start`]: the token to load, if any.
+#[derive(Debug)]
+#[must_use]
+pub struct Start {
+    token: Option<String>,
+    request_cookies: Option<String>,
+}
+
+impl Start {
+    /// The token to load from the store; `None` means a fresh session.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+}
+
+/// The outcome of [`SessionCore::resume`].
+#[derive(Debug)]
+#[must_use]
+pub struct Resumed {
+    /// The session for the handler (fresh if nothing valid was loaded).
+    pub session: Session,
+    /// Set when the loaded session had timed out.
+    pub timed_out: Option<TimedOut>,
+}
+
+/// A loaded session had passed its idle or absolute deadline.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct TimedOut {
+    /// Delete this record before going on.
+    pub delete: SessionId,
+    /// If set, answer `303 See Other` to this location, with
+    /// [`SessionCore::expired_cookie`]; the handler does not run.
+    pub redirect: Option<String>,
+}
+
+/// The store write a commit needs.
+#[derive(Debug, Clone)]
+pub enum Save {
+    /// A new session (or a renewed one under its new id): call
+    /// [`SessionStore::create`](crate::SessionStore::create); on `None`
+    /// (id taken) give it a new id with [`SessionCore::new_id`] and retry.
+    Create(Record),
+    /// A loaded session changed: [`SessionStore::update`](crate::SessionStore::update).
+    Update(Record, Delta),
+    /// Only the deadline moved: [`SessionStore::touch`](crate::SessionStore::touch).
+    Touch(Record),
+}
+
+/// What to do with the session cookie once the store ops are done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CookiePlan {
+    Leave,
+    Expire,
+    /// Set it to the token the save returns, unless that equals the
+    /// current one and the cookie has no Max-Age to refresh.
+    FromSave { current: Option<String> },
+}
+
+/// What [`SessionCore::finish`] decided: store ops, then cookies.
+#[derive(Debug)]
+#[must_use]
+pub struct Commit {
+    /// The write to perform first, if any.
+    pub save: Option<Save>,
+    /// The record to delete after the save (renew, destroy, clear).
+    pub delete: Option<SessionId>,
+    /// Plain `Set-Cookie` header values the handler asked for.
+    pub cookies: Vec<String>,
+    /// The handler read or changed the session: the response varies on
+    /// `Cookie`.
+    pub vary_cookie: bool,
+    cookie: CookiePlan,
+    deadline: Option<Timestamp>,
+}
+
+impl Commit {
+    fn nothing(cookies: Vec<String>, vary_cookie: bool) -> Self {
+        Self {
+            save: None,
+            delete: None,
+            cookies,
+            vary_cookie,
+            cookie: CookiePlan::Leave,
+            deadline: None,
+        }
+    }
+}
+
+impl SessionCore {
+    /// A machine for `config`. `client_side` is the store's
+    /// [`SessionStore::client_side`](crate::SessionStore::client_side).
+    pub fn new(config: SessionConfig, client_side: bool) -> Self {
+        Self::with_ids(config, client_side, Arc::new(RandomIds::new()))
+    }
+
+    /// As [`new`](Self::new), with ids from `ids` (tests use a
+    /// deterministic source).
+    pub fn with_ids(config: SessionConfig, client_side: bool, ids: Arc<dyn IdSource>) -> Self {
+        let removal = format!(
+            "{}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT{}",
+            config.name, config.attr_suffix
+        );
+        Self {
+            config: Arc::new(config),
+            ids,
+            client_side,
+            removal: removal.into(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// A new session id from the id source.
+    pub fn new_id(&self) -> Result<SessionId, SessionError> {
+        Ok(self.ids.next_id()?)
+    }
+
+    /// Reads the session token out of the request's `Cookie` header values.
+    ///
+    /// A malformed token, or more than one session cookie in the request
+    /// (cookie tossing), gives no token: the request gets a fresh session.
+    pub fn start<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a [u8]>) -> Start {
+        let mut joined: Option<String> = None;
+        let mut token: Option<&str> = None;
+        let mut count = 0usize;
+        let mut holder = Vec::new();
+        for raw in cookie_headers {
+            match std::str::from_utf8(raw) {
+                Ok(text) => holder.push(text),
+                Err(_) => tracing::debug!("skipping a Cookie header that is not UTF-8"),
+            }
+        }
+        for text in &holder {
+            for (name, value) in pairs(text) {
+                if name == self.config.name {
+                    count += 1;
+                    token = Some(value);
+                }
+            }
+        }
+        if !holder.is_empty() {
+            joined = Some(holder.join("; "));
+        }
+        let token = match (count, token) {
+            (1, Some(t)) if self.token_is_well_formed(t) => Some(t.to_owned()),
+            (1, Some(_)) => {
+                tracing::debug!("malformed session token: starting a fresh session");
+                None
+            }
+            (0, _) => None,
+            _ => {
+                tracing::debug!(
+                    "several session cookies in one request: starting a fresh session"
+                );
+                None
+            }
+        };
+        Start {
+            token,
+            request_cookies: joined,
+        }
+    }
+
+    fn token_is_well_formed(&self, token: &str) -> bool {
+        if self.client_side {
+            !token.is_empty()
+                && token.len() <= MAX_TOKEN_LEN
+                && token.bytes().all(is_base64url)
+        } else {
+            SessionId::parse(token).is_some()
+        }
+    }
+
+    fn inner(&self, request_cookies: Option<String>) -> Inner {
+        Inner {
+            config: self.config.clone(),
+            loaded: None,
+            data: Data::new(),
+            changes: Default::default(),
+            cleared: false,
+            arrived: Data::new(),
+            now_flash: Data::new(),
+            next_flash: Data::new(),
+            keep: Keep::None,
+            destroyed: false,
+            renewed: false,
+            accessed: false,
+            finished: false,
+            expire_cookie: false,
+            request_cookies,
+            response_cookies: Vec::new(),
+        }
+    }
+
+    /// Builds the request's session from what the store returned for
+    /// [`Start::token`] (`None` if there was no token or no record).
+    pub fn resume(&self, start: Start, loaded: Option<Record>, now: Timestamp) -> Resumed {
+        let mut inner = self.inner(start.request_cookies);
+        let (Some(token), Some(record)) = (start.token, loaded) else {
+            return Resumed {
+                session: Session::new(inner),
+                timed_out: None,
+            };
+        };
+        if !self.client_side && SessionId::parse(&token) != Some(record.id) {
+            tracing::warn!("store returned a record for another id: ignoring it");
+            return Resumed {
+                session: Session::new(inner),
+                timed_out: None,
+            };
+        }
+        if now >= record.deadline() {
+            tracing::debug!(session = %record.id.short(), "session timed out");
+            inner.expire_cookie = true;
+            let redirect = match &self.config.on_timeout {
+                OnTimeout::Redirect(loc) => Some(loc.clone()),
+                OnTimeout::NewSession => None,
+            };
+            return Resumed {
+                session: Session::new(inner),
+                timed_out: Some(TimedOut {
+                    delete: record.id,
+                    redirect,
+                }),
+            };
+        }
+        inner.loaded = Some(Loaded {
+            id: record.id,
+            token,
+            created_at: record.created_at,
+            idle_deadline: record.idle_deadline,
+        });
+        inner.data = record.data;
+        inner.arrived = record.flash;
+        Resumed {
+            session: Session::new(inner),
+            timed_out: None,
+        }
+    }
+
+    /// A record for `id` with deadlines counted from `now`.
+    fn record(&self, id: SessionId, created_at: Timestamp, now: Timestamp) -> Record {
+        let idle_deadline = now.add(self.config.idle_timeout);
+        let absolute_deadline = self.config.absolute_timeout.map(|a| created_at.add(a));
+        let deadline = absolute_deadline.map_or(idle_deadline, |a| a.min(idle_deadline));
+        Record {
+            id,
+            data: Data::new(),
+            flash: Data::new(),
+            created_at,
+            idle_deadline,
+            absolute_deadline,
+            keep_until: deadline.add(self.config.timed_out_grace()),
+        }
+    }
+
+    fn touch_due(&self, loaded: &Loaded, now: Timestamp) -> bool {
+        let idle = duration_millis(self.config.idle_timeout);
+        let extended_at = loaded.idle_deadline.unix_millis().saturating_sub(idle);
+        let elapsed = now.unix_millis().saturating_sub(extended_at);
+        elapsed as f64 >= idle as f64 * self.config.touch_fraction
+    }
+
+    /// Decides what the request's session needs: the store ops and the
+    /// cookie. Call once, with the response status; the session refuses
+    /// changes afterwards.
+    pub fn finish(&self, session: &Session, status: u16, now: Timestamp) -> Result<Commit, SessionError> {
+        let mut inner = session.lock();
+        if inner.finished {
+            return Ok(Commit::nothing(Vec::new(), false));
+        }
+        inner.finished = true;
+        let cookies = std::mem::take(&mut inner.response_cookies);
+        let vary = inner.accessed;
+        if status >= 500 && !self.config.commit_on_server_error {
+            return Ok(Commit::nothing(cookies, vary));
+        }
+        let expire = if inner.expire_cookie {
+            CookiePlan::Expire
+        } else {
+            CookiePlan::Leave
+        };
+
+        // The flash: an accessed request consumes what arrived (unless kept).
+        let arrived = std::mem::take(&mut inner.arrived);
+        let next = std::mem::take(&mut inner.next_flash);
+        let (flash, flash_removed): (Data, Vec<String>) = if inner.accessed {
+            let mut kept = Data::new();
+            let mut removed = Vec::new();
+            for (k, v) in arrived {
+                let keep = match &inner.keep {
+                    Keep::All => true,
+                    Keep::Some(keys) => keys.contains(&k),
+                    Keep::None => false,
+                };
+                if keep {
+                    kept.insert(k, v);
+                } else if !next.contains_key(&k) {
+                    removed.push(k);
+                }
+            }
+            let mut all = kept;
+            all.extend(next.iter().map(|(k, v)| (k.clone(), v.clone())));
+            (all, removed)
+        } else {
+            (arrived, Vec::new())
+        };
+        let data = std::mem::take(&mut inner.data);
+        let empty = data.is_empty() && flash.is_empty();
+
+        let Some(loaded) = inner.loaded.take() else {
+            // A new session: written only once it holds something.
+            if empty {
+                return Ok(Commit {
+                    cookie: expire,
+                    ..Commit::nothing(cookies, vary)
+                });
+            }
+            let mut record = self.record(self.new_id()?, now, now);
+            record.data = data;
+            record.flash = flash;
+            return Ok(self.create(record, None, cookies, vary));
+        };
+
+        if inner.destroyed || (inner.cleared && empty) {
+            if empty {
+                return Ok(Commit {
+                    save: None,
+                    delete: Some(loaded.id),
+                    cookies,
+                    vary_cookie: vary,
+                    cookie: CookiePlan::Expire,
+                    deadline: None,
+                });
+            }
+            // Destroyed, then given new values: a new session under a new id.
+            let mut record = self.record(self.new_id()?, now, now);
+            record.data = data;
+            record.flash = flash;
+            return Ok(self.create(record, Some(loaded.id), cookies, vary));
+        }
+
+        if inner.renewed {
+            let mut record = self.record(self.new_id()?, loaded.created_at, now);
+            record.data = data;
+            record.flash = flash;
+            return Ok(self.create(record, Some(loaded.id), cookies, vary));
+        }
+
+        let mut delta = Delta {
+            cleared: inner.cleared,
+            flash_set: next.into_iter().collect(),
+            flash_removed,
+            ..Delta::default()
+        };
+        for (k, v) in std::mem::take(&mut inner.changes) {
+            match v {
+                Some(v) => delta.set.push((k, v)),
+                None => delta.removed.push(k),
+            }
+        }
+        let plan = CookiePlan::FromSave {
+            current: Some(loaded.token.clone()),
+        };
+        if !delta.is_empty() {
+            let mut record = self.record(loaded.id, loaded.created_at, now);
+            record.data = data;
+            record.flash = flash;
+            let deadline = Some(record.deadline());
+            return Ok(Commit {
+                save: Some(Save::Update(record, delta)),
+                delete: None,
+                cookies,
+                vary_cookie: vary,
+                cookie: plan,
+                deadline,
+            });
+        }
+        if self.touch_due(&loaded, now) {
+            let mut record = self.record(loaded.id, loaded.created_at, now);
+            record.data = data;
+            record.flash = flash;
+            let deadline = Some(record.deadline());
+            return Ok(Commit {
+                save: Some(Save::Touch(record)),
+                delete: None,
+                cookies,
+                vary_cookie: vary,
+                cookie: plan,
+                deadline,
+            });
+        }
+        Ok(Commit::nothing(cookies, vary))
+    }
+
+    fn create(
+        &self,
+        record: Record,
+        delete: Option<SessionId>,
+        cookies: Vec<String>,
+        vary: bool,
+    ) -> Commit {
+        let deadline = Some(record.deadline());
+        Commit {
+            save: Some(Save::Create(record)),
+            delete,
+            cookies,
+            vary_cookie: vary,
+            cookie: CookiePlan::FromSave { current: None },
+            deadline,
+        }
+    }
+
+    /// The session's `Set-Cookie` header value after the commit's ops ran.
+    ///
+    /// `saved` is the token the save returned (`None` if there was no save
+    /// or the record was gone). Returns `None` when the cookie stays as it is.
+    pub fn set_cookie(&self, commit: &Commit, saved: Option<&str>, now: Timestamp) -> Option<String> {
+        match (&commit.cookie, saved) {
+            (CookiePlan::Leave, _) => None,
+            (CookiePlan::Expire, _) => Some(self.expired_cookie().to_owned()),
+            (CookiePlan::FromSave { .. }, None) => None,
+            (CookiePlan::FromSave { current }, Some(token)) => {
+                let persistent = self.config.lifetime == CookieLifetime::Persistent;
+                if !persistent && current.as_deref() == Some(token) {
+                    return None;
+                }
+                let mut header = String::with_capacity(
+                    self.config.name.len() + token.len() + self.config.attr_suffix.len() + 64,
+                );
+                header.push_str(&self.config.name);
+                header.push('=');
+                header.push_str(token);
+                if persistent {
+                    let deadline = commit.deadline.unwrap_or(now);
+                    let secs = now.millis_until(deadline) / 1000;
+                    let expires = http_date(deadline.to_offset_date_time());
+                    header.push_str(&format!("; Max-Age={secs}; Expires={expires}"));
+                }
+                header.push_str(&self.config.attr_suffix);
+                Some(header)
+            }
+        }
+    }
+
+    /// True when [`set_cookie`](Self::set_cookie) would set or expire the
+    /// session cookie (the response then gets `Cache-Control: no-store`).
+    pub fn touches_cookie(&self, commit: &Commit) -> bool {
+        commit.cookie != CookiePlan::Leave
+    }
+
+    /// A `Set-Cookie` value that expires the session cookie.
+    pub fn expired_cookie(&self) -> &str {
+        &self.removal
+    }
+}
+
+/// IMF-fixdate, as `Expires` wants it.
+fn http_date(t: time::OffsetDateTime) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[t.weekday().number_days_from_monday() as usize],
+        t.day(),
+        MONTHS[t.month() as usize - 1],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}

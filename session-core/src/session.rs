@@ -1,0 +1,319 @@
+//! The handle a handler holds: read and change the session, and its flash.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::record::{Data, Value};
+use crate::{Cookies, SessionConfig, SessionError, SessionId, Timestamp};
+
+/// What the request loaded, if it resumed a stored session.
+#[derive(Clone, Debug)]
+pub(crate) struct Loaded {
+    pub(crate) id: SessionId,
+    pub(crate) token: String,
+    pub(crate) created_at: Timestamp,
+    pub(crate) idle_deadline: Timestamp,
+}
+
+/// Which arrived flash values survive this request.
+#[derive(Debug, Default)]
+pub(crate) enum Keep {
+    #[default]
+    None,
+    Some(BTreeSet<String>),
+    All,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) config: Arc<SessionConfig>,
+    pub(crate) loaded: Option<Loaded>,
+    pub(crate) data: Data,
+    /// Keys this request set (`Some`) or removed (`None`).
+    pub(crate) changes: BTreeMap<String, Option<Value>>,
+    pub(crate) cleared: bool,
+    /// Flash that arrived with this request.
+    pub(crate) arrived: Data,
+    /// Flash for this request only.
+    pub(crate) now_flash: Data,
+    /// Flash for the next request.
+    pub(crate) next_flash: Data,
+    pub(crate) keep: Keep,
+    pub(crate) destroyed: bool,
+    pub(crate) renewed: bool,
+    pub(crate) accessed: bool,
+    pub(crate) finished: bool,
+    /// The request carried a session that timed out: expire its cookie
+    /// unless a new one is set.
+    pub(crate) expire_cookie: bool,
+    pub(crate) request_cookies: Option<String>,
+    pub(crate) response_cookies: Vec<String>,
+}
+
+/// A request's session. Cheap to clone, `Send + Sync`; every clone is the
+/// same session.
+///
+/// Values are stored as JSON. Changes are recorded per key and committed
+/// when the response is ready, as a delta where the store supports it.
+///
+/// ```
+/// use session_core::{SessionConfig, SessionCore, Timestamp};
+///
+/// let core = SessionCore::new(SessionConfig::default(), false);
+/// let session = core.resume(core.start([]), None, Timestamp::EPOCH).session;
+/// session.insert("user", "alice")?;
+/// assert_eq!(session.get::<String>("user")?.as_deref(), Some("alice"));
+/// session.flash().set("notice", "Welcome")?;
+/// session.renew(); // on login: a new id, same data
+/// assert!(session.remove("user"));
+/// # Ok::<(), session_core::SessionError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Session {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Session {
+    pub(crate) fn new(inner: Inner) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(inner)),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic in another holder leaves the data consistent (every
+        // change is a single map operation), so a poisoned lock is usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_accessed(&self) -> MutexGuard<'_, Inner> {
+        let mut inner = self.lock();
+        inner.accessed = true;
+        inner
+    }
+
+    fn lock_for_write(&self) -> Result<MutexGuard<'_, Inner>, SessionError> {
+        let inner = self.lock_accessed();
+        if inner.finished {
+            return Err(SessionError::Finished);
+        }
+        Ok(inner)
+    }
+
+    /// The value under `key`, deserialized.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let Some(raw) = self.get_value(key) else {
+            return Ok(None);
+        };
+        serde_json::from_str(&raw)
+            .map(Some)
+            .map_err(|source| SessionError::Deserialize {
+                key: key.to_owned(),
+                source,
+            })
+    }
+
+    /// The JSON text stored under `key`.
+    pub fn get_value(&self, key: &str) -> Option<Value> {
+        self.lock_accessed().data.get(key).cloned()
+    }
+
+    /// Stores `value` under `key`, replacing what was there.
+    pub fn insert<T: Serialize + ?Sized>(
+        &self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        let value = encode(&key, value)?;
+        let mut inner = self.lock_for_write()?;
+        check_len(&key, &value, inner.config.max_value_bytes)?;
+        inner.data.insert(key.clone(), value.clone());
+        inner.changes.insert(key, Some(value));
+        Ok(())
+    }
+
+    /// Removes `key`; returns whether it was there.
+    pub fn remove(&self, key: &str) -> bool {
+        let Ok(mut inner) = self.lock_for_write() else {
+            tracing::warn!("session changed after its request was committed; remove ignored");
+            return false;
+        };
+        let was = inner.data.remove(key).is_some();
+        inner.changes.insert(key.to_owned(), None);
+        was
+    }
+
+    /// Drops all data (not the flash). A session left empty is deleted and
+    /// its cookie expired.
+    pub fn clear(&self) {
+        let Ok(mut inner) = self.lock_for_write() else {
+            tracing::warn!("session changed after its request was committed; clear ignored");
+            return;
+        };
+        inner.data.clear();
+        inner.changes.clear();
+        inner.cleared = true;
+    }
+
+    /// Ends the session: its record is deleted and its cookie expired.
+    /// Values set afterwards start a new session under a new id.
+    pub fn destroy(&self) {
+        let Ok(mut inner) = self.lock_for_write() else {
+            tracing::warn!("session changed after its request was committed; destroy ignored");
+            return;
+        };
+        inner.destroyed = true;
+        inner.data.clear();
+        inner.changes.clear();
+        inner.cleared = true;
+        inner.arrived.clear();
+        inner.next_flash.clear();
+        inner.keep = Keep::None;
+    }
+
+    /// Gives the session a new id and keeps its data; the old record is
+    /// deleted after the new one is written. Call it on login, against
+    /// session fixation.
+    pub fn renew(&self) {
+        match self.lock_for_write() {
+            Ok(mut inner) => inner.renewed = true,
+            Err(_) => tracing::warn!("session changed after its request was committed; renew ignored"),
+        }
+    }
+
+    /// The id of the stored session this request resumed; `None` for a new
+    /// session (its id is chosen when it is first saved).
+    pub fn id(&self) -> Option<SessionId> {
+        self.lock().loaded.as_ref().map(|l| l.id)
+    }
+
+    /// True when the session holds no data.
+    pub fn is_empty(&self) -> bool {
+        self.lock_accessed().data.is_empty()
+    }
+
+    /// The flash: values for the next request, or for this one only.
+    pub fn flash(&self) -> Flash {
+        Flash {
+            session: self.clone(),
+        }
+    }
+
+    /// The request's plain cookies and the response's.
+    pub fn cookies(&self) -> Cookies {
+        Cookies {
+            session: self.clone(),
+        }
+    }
+}
+
+fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Value, SessionError> {
+    serde_json::to_string(value)
+        .map(Value::from)
+        .map_err(|source| SessionError::Serialize {
+            key: key.to_owned(),
+            source,
+        })
+}
+
+fn check_len(key: &str, value: &Value, max: usize) -> Result<(), SessionError> {
+    if key.len() + value.len() > max {
+        return Err(SessionError::ValueTooLarge {
+            key: key.to_owned(),
+            len: key.len() + value.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Flash values: set now, read on the next request only, then gone.
+///
+/// A request that never touches its session (a favicon, a health check)
+/// leaves an arrived flash for the next request that does.
+///
+/// ```
+/// use session_core::{SessionConfig, SessionCore, Timestamp};
+///
+/// let core = SessionCore::new(SessionConfig::default(), false);
+/// let session = core.resume(core.start([]), None, Timestamp::EPOCH).session;
+/// let flash = session.flash();
+/// flash.set("notice", "Saved")?;              // shown on the next request
+/// flash.now("hint", "this request only")?;    // shown now, never stored
+/// assert_eq!(flash.get::<String>("hint")?.as_deref(), Some("this request only"));
+/// assert_eq!(flash.get::<String>("notice")?, None);
+/// # Ok::<(), session_core::SessionError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Flash {
+    session: Session,
+}
+
+impl Flash {
+    /// Sets `key` for the next request.
+    pub fn set<T: Serialize + ?Sized>(
+        &self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        let value = encode(&key, value)?;
+        let mut inner = self.session.lock_for_write()?;
+        check_len(&key, &value, inner.config.max_value_bytes)?;
+        inner.next_flash.insert(key, value);
+        Ok(())
+    }
+
+    /// Sets `key` for this request only.
+    pub fn now<T: Serialize + ?Sized>(
+        &self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        let value = encode(&key, value)?;
+        self.session.lock_for_write()?.now_flash.insert(key, value);
+        Ok(())
+    }
+
+    /// The value under `key` that arrived with this request (or was set
+    /// with [`now`](Self::now)).
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let raw = {
+            let inner = self.session.lock_accessed();
+            inner
+                .now_flash
+                .get(key)
+                .or_else(|| inner.arrived.get(key))
+                .cloned()
+        };
+        let Some(raw) = raw else { return Ok(None) };
+        serde_json::from_str(&raw)
+            .map(Some)
+            .map_err(|source| SessionError::Deserialize {
+                key: key.to_owned(),
+                source,
+            })
+    }
+
+    /// Keeps the arrived value under `key` for one more request.
+    pub fn keep(&self, key: &str) {
+        let mut inner = self.session.lock_accessed();
+        match &mut inner.keep {
+            Keep::All => {}
+            Keep::Some(keys) => {
+                keys.insert(key.to_owned());
+            }
+            keep @ Keep::None => *keep = Keep::Some(BTreeSet::from([key.to_owned()])),
+        }
+    }
+
+    /// Keeps every arrived value for one more request.
+    pub fn keep_all(&self) {
+        self.session.lock_accessed().keep = Keep::All;
+    }
+}

@@ -328,9 +328,9 @@ pub async fn clients_are_isolated(app: &App) {
     let mut b = app.client();
     a.get("/login/alice").await;
     b.get("/login/bob").await;
-    a.get("/counter/incr").await;
     assert_text(&a.get("/").await, 200, "user: alice\nflash: Welcome, alice");
     assert_text(&b.get("/").await, 200, "user: bob\nflash: Welcome, bob");
+    a.get("/counter/incr").await;
     assert_text(&b.get("/counter").await, 200, "counter: 0");
     assert_text(&a.get("/counter").await, 200, "counter: 1");
 }

@@ -27,9 +27,11 @@ pub mod clock;
 pub mod http;
 pub mod redis;
 pub mod store;
+pub mod switch;
 
 pub use clock::ManualClock;
 pub use redis::{RedisCluster, RedisServer};
+pub use switch::Switch;
 
 /// Runs a future to completion on a fresh multi-threaded runtime.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {

@@ -68,11 +68,19 @@ impl std::fmt::Debug for SessionCore {
 }
 
 /// The outcome of [`SessionCore::start`]: the token to load, if any.
-#[derive(Debug)]
 #[must_use]
 pub struct Start {
     token: Option<String>,
     request_cookies: Option<String>,
+}
+
+impl std::fmt::Debug for Start {
+    // The token is a credential: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Start")
+            .field("has_token", &self.token.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Start {
@@ -117,13 +125,23 @@ pub enum Save {
 }
 
 /// What to do with the session cookie once the store ops are done.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 enum CookiePlan {
     Leave,
     Expire,
     /// Set it to the token the save returns, unless that equals the
     /// current one and the cookie has no Max-Age to refresh.
     FromSave { current: Option<String> },
+}
+
+impl std::fmt::Debug for CookiePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Leave => "Leave",
+            Self::Expire => "Expire",
+            Self::FromSave { .. } => "FromSave",
+        })
+    }
 }
 
 /// What [`SessionCore::finish`] decided: store ops, then cookies.

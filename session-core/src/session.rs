@@ -10,12 +10,23 @@ use crate::record::{Data, Value};
 use crate::{Cookies, SessionConfig, SessionError, SessionId, Timestamp};
 
 /// What the request loaded, if it resumed a stored session.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Loaded {
     pub(crate) id: SessionId,
     pub(crate) token: String,
     pub(crate) created_at: Timestamp,
     pub(crate) idle_deadline: Timestamp,
+}
+
+impl std::fmt::Debug for Loaded {
+    // The token is a credential: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("id", &self.id)
+            .field("created_at", &self.created_at)
+            .field("idle_deadline", &self.idle_deadline)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which arrived flash values survive this request.
@@ -71,9 +82,26 @@ pub(crate) struct Inner {
 /// assert!(session.remove("user"));
 /// # Ok::<(), session_core::SessionError>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Session {
     inner: Arc<Mutex<Inner>>,
+}
+
+impl std::fmt::Debug for Session {
+    // Tokens and cookie values are credentials; values may be personal
+    // data. Show only what helps debugging.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("Session")
+            .field("id", &inner.loaded.as_ref().map(|l| l.id))
+            .field("keys", &inner.data.keys().collect::<Vec<_>>())
+            .field("changed", &inner.changes.keys().collect::<Vec<_>>())
+            .field("cleared", &inner.cleared)
+            .field("destroyed", &inner.destroyed)
+            .field("renewed", &inner.renewed)
+            .field("finished", &inner.finished)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {

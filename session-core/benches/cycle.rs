@@ -1,6 +1,8 @@
 //! The core's cost per request, without any store or IO: start → resume →
 //! handler work → finish, for a read, a write and a login.
 
+#![allow(missing_docs)] // criterion's macros generate undocumented items
+
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};

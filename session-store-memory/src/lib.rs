@@ -315,7 +315,15 @@ impl SessionStore for MemoryStore {
     }
 
     async fn touch(&self, record: &Record) -> Result<Option<String>, StoreError> {
-        self.update(record, &Delta::default()).await
+        match write(self.shard(&record.id)).get_mut(&record.id) {
+            Some(stored) => {
+                stored.idle_deadline = record.idle_deadline;
+                stored.absolute_deadline = record.absolute_deadline;
+                stored.keep_until = record.keep_until;
+                Ok(Some(record.id.to_string()))
+            }
+            None => Ok(None),
+        }
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {

@@ -5,24 +5,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Real services the tests need: redis-server/redis-cli (the Redis store and
+# cluster suites) and Chromium with its WebDriver (the browser test).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if ((${#missing[@]})); then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "== installing redis-server with apt-get"
+    echo "== installing ${missing[*]} with apt-get"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "error: the tests need redis-server and redis-cli on PATH." >&2
-    echo "       Debian/Ubuntu: sudo apt-get install -y redis-server" >&2
+    echo "error: the tests need ${missing[*]}." >&2
+    echo "       Debian/Ubuntu: sudo apt-get install -y redis-server chromium chromium-driver" >&2
     exit 1
   fi
 fi
-command -v redis-server >/dev/null && command -v redis-cli >/dev/null || {
-  echo "error: redis-server or redis-cli still missing after the install" >&2
-  exit 1
-}
+for tool in redis-server redis-cli chromium chromedriver; do
+  command -v "$tool" >/dev/null || { echo "error: $tool still missing after the install" >&2; exit 1; }
+done
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

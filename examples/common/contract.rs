@@ -45,7 +45,10 @@ pub fn counter(session: &Session) -> Result<String, SessionError> {
 
 /// `GET /counter/incr`.
 pub fn counter_incr(session: &Session) -> Result<String, SessionError> {
-    let n = session.get::<i64>("counter")?.unwrap_or(0).saturating_add(1);
+    let n = session
+        .get::<i64>("counter")?
+        .unwrap_or(0)
+        .saturating_add(1);
     session.insert("counter", &n)?;
     Ok(format!("counter: {n}"))
 }

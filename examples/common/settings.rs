@@ -74,7 +74,11 @@ impl Settings {
         let secure = match var("SESSION_COOKIE_SECURE").as_deref() {
             None | Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
-            Some(other) => return Err(format!("SESSION_COOKIE_SECURE={other:?}: expected true or false")),
+            Some(other) => {
+                return Err(format!(
+                    "SESSION_COOKIE_SECURE={other:?}: expected true or false"
+                ))
+            }
         };
         Ok(Self {
             port: number("PORT")?.unwrap_or(3000),

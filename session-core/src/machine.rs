@@ -211,26 +211,34 @@ impl SessionCore {
     /// A malformed token, or more than one session cookie in the request
     /// (cookie tossing), gives no token: the request gets a fresh session.
     pub fn start<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a [u8]>) -> Start {
-        let mut joined: Option<String> = None;
         let mut token: Option<&str> = None;
         let mut count = 0usize;
-        let mut holder = Vec::new();
+        // Kept only when the request has cookies besides the session's, for
+        // `Cookies::get`: the common request allocates nothing here.
+        let mut others: Option<String> = None;
         for raw in cookie_headers {
-            match std::str::from_utf8(raw) {
-                Ok(text) => holder.push(text),
-                Err(_) => tracing::debug!("skipping a Cookie header that is not UTF-8"),
-            }
-        }
-        for text in &holder {
+            let Ok(text) = std::str::from_utf8(raw) else {
+                tracing::debug!("skipping a Cookie header that is not UTF-8");
+                continue;
+            };
+            let mut has_other = false;
             for (name, value) in pairs(text) {
                 if name == self.config.name {
                     count += 1;
                     token = Some(value);
+                } else {
+                    has_other = true;
                 }
             }
-        }
-        if !holder.is_empty() {
-            joined = Some(holder.join("; "));
+            if has_other {
+                match &mut others {
+                    Some(joined) => {
+                        joined.push_str("; ");
+                        joined.push_str(text);
+                    }
+                    None => others = Some(text.to_owned()),
+                }
+            }
         }
         let token = match (count, token) {
             (1, Some(t)) if self.token_is_well_formed(t) => Some(t.to_owned()),
@@ -248,7 +256,7 @@ impl SessionCore {
         };
         Start {
             token,
-            request_cookies: joined,
+            request_cookies: others,
         }
     }
 

@@ -1,0 +1,213 @@
+//! # session-bench
+//!
+//! HTTP load runs on loopback: each example app on its read route
+//! (`GET /counter`) and write route (`GET /counter/incr`) with each store,
+//! beside the same framework with no sessions and beside the peer
+//! libraries on the same routes. Every server runs one worker pinned to
+//! core 0; wrk (`-t1 -c32`) runs pinned to core 1; each configuration is
+//! measured in interleaved rounds and medians are reported. Then Redis
+//! commands per request from `INFO commandstats`. Writes `BENCHMARKS.md`
+//! and `docs/bench-ratios.svg`.
+//!
+//! Run everything with `./scripts/bench.sh`; this binary alone with
+//! `cargo run --release -p session-bench -- run [--rounds N] [--secs S]`.
+
+mod load;
+mod peers;
+mod probe;
+mod report;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use load::{Run, Server};
+use session_testkit::adapter::TEST_KEY;
+use session_testkit::http::send;
+use session_testkit::RedisServer;
+
+/// The routes measured.
+pub const ROUTES: [&str; 2] = ["/counter", "/counter/incr"];
+
+/// One server configuration.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Row label, e.g. `axum-ours-memory`.
+    pub label: String,
+    /// `axum`, `actix` or `rocket`.
+    pub framework: &'static str,
+    /// The matching no-session row.
+    pub baseline: String,
+    /// The matching peer row, if there is one.
+    pub peer: Option<&'static str>,
+    /// Whether it talks to Redis.
+    pub redis: bool,
+    program: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Target {
+    fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    fn start(&self, redis: &RedisServer) -> Result<Server, String> {
+        let mut env = self.env.clone();
+        env.push(("REDIS_URL".into(), redis.url()));
+        let mut args = self.args.clone();
+        if args.first().map(String::as_str) == Some("serve-peer") {
+            args.push(redis.url());
+        }
+        Server::start(&self.program.to_string_lossy(), &args, &env)
+    }
+}
+
+fn targets(dir: &std::path::Path, me: &std::path::Path) -> Vec<Target> {
+    let mut out = Vec::new();
+    let peer = |label: &str, fw: &'static str, redis: bool| Target {
+        label: label.into(),
+        framework: fw,
+        baseline: format!("{fw}-none"),
+        peer: None,
+        redis,
+        program: me.to_path_buf(),
+        args: vec!["serve-peer".into(), label.into()],
+        env: vec![],
+    };
+    for fw in ["axum", "actix", "rocket"] {
+        out.push(peer(&format!("{fw}-none"), fw, false));
+        for store in ["memory", "cookie", "redis"] {
+            let matching = match (fw, store) {
+                ("axum", "memory") => Some("axum-tower-sessions-memory"),
+                ("axum", "redis") => Some("axum-tower-sessions-redis"),
+                ("actix", "cookie") => Some("actix-session-cookie"),
+                ("actix", "redis") => Some("actix-session-redis"),
+                _ => None,
+            };
+            out.push(Target {
+                label: format!("{fw}-ours-{store}"),
+                framework: fw,
+                baseline: format!("{fw}-none"),
+                peer: matching,
+                redis: store == "redis",
+                program: dir.join(format!("example-{fw}")),
+                args: vec![],
+                env: vec![
+                    ("SESSION_STORE".into(), store.into()),
+                    ("SESSION_KEY".into(), TEST_KEY.into()),
+                    ("WORKERS".into(), "1".into()),
+                ],
+            });
+        }
+    }
+    out.push(peer("axum-tower-sessions-memory", "axum", false));
+    out.push(peer("axum-tower-sessions-redis", "axum", true));
+    out.push(peer("actix-session-cookie", "actix", false));
+    out.push(peer("actix-session-redis", "actix", true));
+    out
+}
+
+/// Creates a session with one write and returns its `Cookie` header, if
+/// the server set a cookie.
+pub async fn session_cookie(server: &Server) -> Result<Option<String>, String> {
+    let resp = send(server.addr, "GET", "/counter/incr", &[])
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(resp
+        .set_cookies()
+        .first()
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned))
+}
+
+/// All measured runs: label → route → runs.
+pub type Results = BTreeMap<String, BTreeMap<&'static str, Vec<Run>>>;
+
+fn run(rounds: usize, secs: u64) -> Result<(), String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = me.parent().ok_or("no binary dir")?.to_path_buf();
+    for fw in ["axum", "actix", "rocket"] {
+        let bin = dir.join(format!("example-{fw}"));
+        if !bin.exists() {
+            return Err(format!(
+                "{} is missing: build with `cargo build --release -p example-{fw}` (scripts/bench.sh does)",
+                bin.display()
+            ));
+        }
+    }
+    let redis = RedisServer::start();
+    if let Some(pid) = redis.pid() {
+        // Redis shares the load generator's core, as in the peers' figures.
+        let _ = std::process::Command::new("taskset")
+            .args(["-a", "-p", "-c", "1", &pid.to_string()])
+            .output();
+    }
+    let targets = targets(&dir, &me);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut results = Results::new();
+    for round in 1..=rounds {
+        for t in &targets {
+            let server = t.start(&redis)?;
+            let cookie = rt.block_on(session_cookie(&server))?;
+            // Warm up caches, connections and allocators.
+            load::wrk(&server, ROUTES[0], cookie.as_deref(), 1)?;
+            for route in ROUTES {
+                let r = load::wrk(&server, route, cookie.as_deref(), secs)?;
+                eprintln!(
+                    "round {round}/{rounds} {:<30} {route:<14} {:>9.0} req/s  p99 {:>6.0} µs  cpu {:>5.2} µs/req",
+                    t.label, r.rps, r.p99_us, r.cpu_us
+                );
+                results
+                    .entry(t.label.clone())
+                    .or_default()
+                    .entry(route)
+                    .or_default()
+                    .push(r);
+            }
+        }
+    }
+    let commands = rt.block_on(probe::redis_commands(&targets, &redis))?;
+    let root = dir
+        .ancestors()
+        .find(|p| p.join("Cargo.lock").exists())
+        .ok_or("cannot find the workspace root")?
+        .to_path_buf();
+    report::write(&root, &targets, &results, &commands, rounds, secs)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve-peer") if args.len() >= 3 => {
+            let port = args[2].parse().unwrap_or(0);
+            let url = args.get(3).cloned().unwrap_or_else(|| "redis://127.0.0.1:6379".into());
+            peers::serve(&args[1], port, &url)
+        }
+        Some("run") => {
+            let flag = |name: &str, default: u64| {
+                args.iter()
+                    .position(|a| a == name)
+                    .and_then(|i| args.get(i + 1))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(default)
+            };
+            run(flag("--rounds", 3) as usize, flag("--secs", 5))
+        }
+        _ => Err(format!(
+            "usage: session-bench run [--rounds N] [--secs S]\n       session-bench serve-peer <{}> <port> [redis-url]",
+            peers::PEERS.join("|")
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("session-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The servers we measure against: each framework with no sessions, and
+//! the peer session libraries, on the same routes as the example apps:
+//! `GET /counter` reads a counter from the session, `GET /counter/incr`
+//! increments it. One worker thread each, bound to 127.0.0.1.
+
+use std::time::Duration;
+
+/// The peer and baseline servers this binary can run.
+pub const PEERS: &[&str] = &[
+    "axum-none",
+    "axum-tower-sessions-memory",
+    "axum-tower-sessions-redis",
+    "actix-none",
+    "actix-session-cookie",
+    "actix-session-redis",
+    "rocket-none",
+];
+
+/// Runs peer `name` on `port` until killed.
+pub fn serve(name: &str, port: u16, redis_url: &str) -> Result<(), String> {
+    match name {
+        n if n.starts_with("axum-") => axum_side::serve(n, port, redis_url),
+        n if n.starts_with("actix-") => actix_side::serve(n, port, redis_url),
+        "rocket-none" => rocket_side::serve(port),
+        other => Err(format!("unknown peer {other:?}; one of {PEERS:?}")),
+    }
+}
+
+fn counter_body(n: i64) -> String {
+    format!("counter: {n}")
+}
+
+mod axum_side {
+    use super::*;
+    use axum::routing::get;
+    use axum::Router;
+    use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
+
+    async fn read(session: Session) -> String {
+        let n: i64 = session.get("counter").await.ok().flatten().unwrap_or(0);
+        counter_body(n)
+    }
+
+    async fn write(session: Session) -> String {
+        let n: i64 = session.get("counter").await.ok().flatten().unwrap_or(0) + 1;
+        let _ = session.insert("counter", n).await;
+        counter_body(n)
+    }
+
+    fn with_sessions<S: SessionStore + Clone>(store: S) -> Router {
+        let layer = SessionManagerLayer::new(store)
+            .with_secure(true)
+            .with_expiry(Expiry::OnInactivity(time_duration(Duration::from_secs(1800))));
+        Router::new()
+            .route("/counter", get(read))
+            .route("/counter/incr", get(write))
+            .layer(layer)
+    }
+
+    fn time_duration(d: Duration) -> tower_sessions::cookie::time::Duration {
+        tower_sessions::cookie::time::Duration::seconds(d.as_secs() as i64)
+    }
+
+    pub(super) fn serve(name: &str, port: u16, redis_url: &str) -> Result<(), String> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(async {
+            let app = match name {
+                "axum-none" => Router::new()
+                    .route("/counter", get(|| async { counter_body(0) }))
+                    .route("/counter/incr", get(|| async { counter_body(1) })),
+                "axum-tower-sessions-memory" => with_sessions(MemoryStore::default()),
+                "axum-tower-sessions-redis" => {
+                    use tower_sessions_redis_store::fred::prelude::*;
+                    let config = Config::from_url(redis_url).map_err(|e| e.to_string())?;
+                    let pool = Pool::new(config, None, None, None, 1).map_err(|e| e.to_string())?;
+                    let _task = pool.connect();
+                    pool.wait_for_connect().await.map_err(|e| e.to_string())?;
+                    with_sessions(tower_sessions_redis_store::RedisStore::new(pool))
+                }
+                other => return Err(format!("unknown axum peer {other:?}")),
+            };
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|e| e.to_string())?;
+            axum::serve(listener, app).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
+mod actix_side {
+    use super::*;
+    use actix_session::storage::{CookieSessionStore, RedisSessionStore};
+    use actix_session::{Session, SessionMiddleware};
+    use actix_web::cookie::Key;
+    use actix_web::{web, App, HttpServer};
+
+    async fn read(session: Session) -> String {
+        let n: i64 = session.get("counter").ok().flatten().unwrap_or(0);
+        counter_body(n)
+    }
+
+    async fn write(session: Session) -> String {
+        let n: i64 = session.get("counter").ok().flatten().unwrap_or(0) + 1;
+        let _ = session.insert("counter", n);
+        counter_body(n)
+    }
+
+    pub(super) fn serve(name: &str, port: u16, redis_url: &str) -> Result<(), String> {
+        let key = Key::from(&[7u8; 64]);
+        let name = name.to_owned();
+        let redis_url = redis_url.to_owned();
+        actix_web::rt::System::new().block_on(async move {
+            let redis = if name == "actix-session-redis" {
+                Some(
+                    RedisSessionStore::new(redis_url)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                )
+            } else {
+                None
+            };
+            macro_rules! run {
+                ($factory:expr) => {
+                    HttpServer::new($factory)
+                        .workers(1)
+                        .bind(("127.0.0.1", port))
+                        .map_err(|e| e.to_string())?
+                        .run()
+                        .await
+                        .map_err(|e| e.to_string())
+                };
+            }
+            match (name.as_str(), redis) {
+                ("actix-session-cookie", _) => run!(move || App::new()
+                    .wrap(SessionMiddleware::new(CookieSessionStore::default(), key.clone()))
+                    .route("/counter", web::get().to(read))
+                    .route("/counter/incr", web::get().to(write))),
+                (_, Some(store)) => run!(move || App::new()
+                    .wrap(SessionMiddleware::new(store.clone(), key.clone()))
+                    .route("/counter", web::get().to(read))
+                    .route("/counter/incr", web::get().to(write))),
+                _ => run!(|| App::new()
+                    .route("/counter", web::get().to(|| async { counter_body(0) }))
+                    .route("/counter/incr", web::get().to(|| async { counter_body(1) }))),
+            }
+        })
+    }
+}
+
+mod rocket_side {
+    use super::*;
+
+    #[rocket::get("/counter")]
+    fn read() -> String {
+        counter_body(0)
+    }
+
+    #[rocket::get("/counter/incr")]
+    fn write() -> String {
+        counter_body(1)
+    }
+
+    pub(super) fn serve(port: u16) -> Result<(), String> {
+        let figment = rocket::Config::figment()
+            .merge(("port", port))
+            .merge(("address", "127.0.0.1"))
+            .merge(("workers", 1))
+            .merge(("log_level", "off"));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(async move {
+            rocket::custom(figment)
+                .mount("/", rocket::routes![read, write])
+                .launch()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+}

@@ -27,6 +27,7 @@ impl Timestamp {
 
     /// This time plus `d` (saturating).
     #[must_use]
+    #[allow(clippy::should_implement_trait)] // saturating, and takes a std Duration
     pub fn add(self, d: Duration) -> Self {
         Self(self.0.saturating_add(duration_millis(d)))
     }

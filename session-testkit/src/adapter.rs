@@ -353,6 +353,53 @@ pub async fn parallel_clients(app: &App) {
     }
 }
 
+async fn get_with(app: &App, path: &str, cookie: &str) -> Response {
+    let header = format!("{COOKIE}={cookie}");
+    send(app.addr(), "GET", path, &[("Cookie", header.as_bytes())])
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// Two requests of one session that change different keys at the same
+/// time both keep their change (server-side stores merge deltas; a
+/// client-side store's cookie holds its own request's change).
+pub async fn concurrent_changes_merge(app: &App) {
+    if app.store().client_side() {
+        return;
+    }
+    for round in 0..20 {
+        let mut c = app.client();
+        c.get(&format!("/login/u{round}")).await;
+        let token = c.cookie(COOKIE).expect("cookie").to_owned();
+        let (a, b) = tokio::join!(
+            get_with(app, "/remove", &token),
+            get_with(app, "/counter/incr", &token)
+        );
+        assert_eq!((a.status, b.status), (200, 200));
+        assert_eq!(get_with(app, "/", &token).await.body, "user: none", "round {round}");
+        assert_eq!(get_with(app, "/counter", &token).await.body, "counter: 1", "round {round}");
+    }
+}
+
+/// A request racing a logout never brings the session back.
+pub async fn logout_race_does_not_resurrect(app: &App) {
+    if app.store().client_side() {
+        return;
+    }
+    for round in 0..20 {
+        let mut c = app.client();
+        c.get(&format!("/login/r{round}")).await;
+        let token = c.cookie(COOKIE).expect("cookie").to_owned();
+        let (a, b) = tokio::join!(
+            get_with(app, "/logout", &token),
+            get_with(app, "/counter/incr", &token)
+        );
+        assert_eq!((a.status, b.status), (200, 200));
+        assert_eq!(get_with(app, "/", &token).await.body, "user: none", "round {round}");
+        assert_eq!(get_with(app, "/counter", &token).await.body, "counter: 0", "round {round}");
+    }
+}
+
 /// Expands to one `#[test]` per contract scenario for an app binary on one
 /// store: `adapter_suite!(name, env!("CARGO_BIN_EXE_my-app"), memory)`
 /// (or `cookie`, `redis`).
@@ -372,7 +419,8 @@ macro_rules! adapter_suite {
             $crate::adapter_suite!(@app $bin, $store;
                 login_renews_id, flash_once, remove_keeps_other_keys, logout_destroys,
                 counter, plain_cookies, cookie_attributes, bad_cookies,
-                read_only_sets_no_cookie, clients_are_isolated, parallel_clients);
+                read_only_sets_no_cookie, clients_are_isolated, parallel_clients,
+                concurrent_changes_merge, logout_race_does_not_resurrect);
             #[test]
             fn idle_timeout() {
                 $crate::block_on($crate::adapter::idle_timeout($bin, $store));

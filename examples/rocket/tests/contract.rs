@@ -1,0 +1,3 @@
+//! The adapter conformance suite against this app, on every store.
+
+session_testkit::adapter_suite!(memory, env!("CARGO_BIN_EXE_example-rocket"), memory);

@@ -6,7 +6,10 @@ use session_core::{Committed, Redirect};
 
 /// The request's `Cookie` header values.
 pub(crate) fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
-    headers.get_all(header::COOKIE).iter().map(HeaderValue::as_bytes)
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(HeaderValue::as_bytes)
 }
 
 /// Adds the commit's headers to the handler's response.

@@ -66,9 +66,16 @@ fn outage_answers_503_then_recovers() {
         let resp = c.get("/incr").await;
         assert_eq!(resp.status, 503);
         assert_eq!(resp.body, "Session store unavailable");
-        assert!(resp.header("content-type").unwrap().starts_with("text/plain"));
+        assert!(resp
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain"));
         store.on();
-        assert_eq!(c.get("/incr").await.body, "2", "the session survived the outage");
+        assert_eq!(
+            c.get("/incr").await.body,
+            "2",
+            "the session survived the outage"
+        );
     });
 }
 
@@ -82,7 +89,11 @@ fn failed_commit_replaces_the_response() {
         let resp = c.get("/incr-then-store-dies").await;
         assert_eq!(resp.status, 503, "a lost write must not look like success");
         store.on();
-        assert_eq!(c.get("/incr").await.body, "2", "the failed change was not applied");
+        assert_eq!(
+            c.get("/incr").await.body,
+            "2",
+            "the failed change was not applied"
+        );
     });
 }
 

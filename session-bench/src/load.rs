@@ -33,7 +33,9 @@ impl Server {
         if args.first().map(String::as_str) == Some("serve-peer") {
             cmd.arg(port.to_string());
         }
-        let child = cmd.spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {program}: {e}"))?;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(addr).is_err() {
@@ -47,12 +49,18 @@ impl Server {
 
     /// CPU time (user + system, all threads) used so far, in seconds.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
         // Fields after the ")" that ends the command name: utime is the
         // 12th, stime the 13th.
         let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
         (ticks(11) + ticks(12)) / clock_ticks()
     }
 }
@@ -97,11 +105,17 @@ pub fn wrk(server: &Server, path: &str, cookie: Option<&str>, secs: u64) -> Resu
         cmd.arg("-H").arg(format!("Cookie: {c}"));
     }
     let cpu_before = server.cpu_seconds();
-    let out = cmd.arg(&url).output().map_err(|e| format!("cannot run wrk (apt-get install wrk): {e}"))?;
+    let out = cmd
+        .arg(&url)
+        .output()
+        .map_err(|e| format!("cannot run wrk (apt-get install wrk): {e}"))?;
     let cpu_after = server.cpu_seconds();
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        return Err(format!("wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "wrk failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let mut run = Run::default();
     let mut requests = 0.0;
@@ -112,7 +126,11 @@ pub fn wrk(server: &Server, path: &str, cookie: Option<&str>, secs: u64) -> Resu
         } else if let Some(v) = line.strip_prefix("99%") {
             run.p99_us = micros(v.trim());
         } else if line.contains("requests in") {
-            requests = line.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0.0);
+            requests = line
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0.0);
         } else if let Some(v) = line.strip_prefix("Non-2xx or 3xx responses:") {
             run.errors += v.trim().parse::<u64>().unwrap_or(0);
         } else if let Some(v) = line.strip_prefix("Socket errors:") {

@@ -50,7 +50,9 @@ mod axum_side {
     fn with_sessions<S: SessionStore + Clone>(store: S) -> Router {
         let layer = SessionManagerLayer::new(store)
             .with_secure(true)
-            .with_expiry(Expiry::OnInactivity(time_duration(Duration::from_secs(1800))));
+            .with_expiry(Expiry::OnInactivity(time_duration(Duration::from_secs(
+                1800,
+            ))));
         Router::new()
             .route("/counter", get(read))
             .route("/counter/incr", get(write))
@@ -136,7 +138,10 @@ mod actix_side {
             }
             match (name.as_str(), redis) {
                 ("actix-session-cookie", _) => run!(move || App::new()
-                    .wrap(SessionMiddleware::new(CookieSessionStore::default(), key.clone()))
+                    .wrap(SessionMiddleware::new(
+                        CookieSessionStore::default(),
+                        key.clone()
+                    ))
                     .route("/counter", web::get().to(read))
                     .route("/counter/incr", web::get().to(write))),
                 (_, Some(store)) => run!(move || App::new()

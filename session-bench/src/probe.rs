@@ -23,9 +23,14 @@ async fn per_request(
     n: usize,
 ) -> Result<(f64, String), String> {
     redis.reset_stats();
-    let headers: Vec<(&str, &[u8])> = cookie.map(|c| ("Cookie", c.as_bytes())).into_iter().collect();
+    let headers: Vec<(&str, &[u8])> = cookie
+        .map(|c| ("Cookie", c.as_bytes()))
+        .into_iter()
+        .collect();
     for _ in 0..n {
-        let r = send(addr, "GET", path, &headers).await.map_err(|e| e.to_string())?;
+        let r = send(addr, "GET", path, &headers)
+            .await
+            .map_err(|e| e.to_string())?;
         if r.status != 200 {
             return Err(format!("{} {path}: status {}", target.label, r.status));
         }
@@ -58,8 +63,17 @@ pub async fn redis_commands(targets: &[Target], redis: &RedisServer) -> Result<C
     for t in targets.iter().filter(|t| t.redis) {
         let server = t.start(redis)?;
         let cookie = session_cookie(&server).await?;
-        let read = per_request(redis, t, "/counter", cookie.as_deref(), server.addr, PROBES).await?;
-        let write = per_request(redis, t, "/counter/incr", cookie.as_deref(), server.addr, PROBES).await?;
+        let read =
+            per_request(redis, t, "/counter", cookie.as_deref(), server.addr, PROBES).await?;
+        let write = per_request(
+            redis,
+            t,
+            "/counter/incr",
+            cookie.as_deref(),
+            server.addr,
+            PROBES,
+        )
+        .await?;
         drop(server);
         // A touch is due once a quarter of the idle window has passed: a
         // 4 s idle timeout and a 1.2 s pause make every probe a touch.
@@ -72,7 +86,8 @@ pub async fn redis_commands(targets: &[Target], redis: &RedisServer) -> Result<C
             let mut seen = String::new();
             for _ in 0..3 {
                 tokio::time::sleep(Duration::from_millis(1200)).await;
-                let (n, s) = per_request(redis, t, "/counter", cookie.as_deref(), server.addr, 1).await?;
+                let (n, s) =
+                    per_request(redis, t, "/counter", cookie.as_deref(), server.addr, 1).await?;
                 total += n;
                 seen = s;
             }
@@ -80,7 +95,10 @@ pub async fn redis_commands(targets: &[Target], redis: &RedisServer) -> Result<C
         } else {
             (f64::NAN, "no throttled touch (same as read)".to_owned())
         };
-        eprintln!("redis commands {:<28} read {:.2} write {:.2} touch {:.2}", t.label, read.0, write.0, touch.0);
+        eprintln!(
+            "redis commands {:<28} read {:.2} write {:.2} touch {:.2}",
+            t.label, read.0, write.0, touch.0
+        );
         out.push((t.label.clone(), [read, write, touch]));
     }
     Ok(out)

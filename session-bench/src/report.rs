@@ -36,7 +36,11 @@ fn version_line(cmd: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .map(|o| {
-            let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
             text.lines().next().unwrap_or("").trim().to_owned()
         })
         .unwrap_or_else(|_| "not found".into())
@@ -45,8 +49,17 @@ fn version_line(cmd: &str, args: &[&str]) -> String {
 fn locked_versions(root: &Path) -> String {
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
     let wanted = [
-        "axum", "actix-web", "rocket", "tower-sessions", "tower-sessions-redis-store", "actix-session",
-        "redis", "fred", "ring", "cookie", "tokio",
+        "axum",
+        "actix-web",
+        "rocket",
+        "tower-sessions",
+        "tower-sessions-redis-store",
+        "actix-session",
+        "redis",
+        "fred",
+        "ring",
+        "cookie",
+        "tokio",
     ];
     let mut out = Vec::new();
     for block in lock.split("[[package]]") {
@@ -72,7 +85,9 @@ fn criterion_rows(root: &Path) -> Vec<(String, f64)> {
     let base = root.join("target/criterion");
     let mut stack = vec![base.clone()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.ends_with("new") && p.join("estimates.json").exists() {
@@ -81,9 +96,10 @@ fn criterion_rows(root: &Path) -> Vec<(String, f64)> {
                     .split("\"mean\":")
                     .nth(1)
                     .and_then(|m| m.split("\"point_estimate\":").nth(1))
-                    .and_then(|v| v.split(|c| c == ',' || c == '}').next())
+                    .and_then(|v| v.split([',', '}']).next())
                     .and_then(|v| v.trim().parse::<f64>().ok());
-                if let (Some(mean), Ok(rel)) = (mean, p.parent().unwrap_or(&p).strip_prefix(&base)) {
+                if let (Some(mean), Ok(rel)) = (mean, p.parent().unwrap_or(&p).strip_prefix(&base))
+                {
                     rows.push((rel.to_string_lossy().into_owned(), mean));
                 }
             } else if p.is_dir() && !p.ends_with("report") {
@@ -116,7 +132,11 @@ pub fn write(
     let date = version_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_default();
     let _ = writeln!(md, "# Benchmarks\n");
     let _ = writeln!(md, "Written by `session-bench` on {date}. Rerun everything with `./scripts/bench.sh` (criterion benches of the core and each store, then the load runs; about 15 minutes), or only the load runs with `cargo build --release -p example-axum -p example-actix -p example-rocket -p session-bench && ./target/release/session-bench run`.\n");
@@ -125,7 +145,14 @@ pub fn write(
     let _ = writeln!(md, "- Routes: `GET /counter` reads a counter from the session, `GET /counter/incr` increments it, all 32 connections sending the same session cookie (made by one write before the run). The no-session rows answer the same bodies without sessions.");
     let _ = writeln!(md, "- {rounds} rounds; in each round every configuration is started fresh, warmed for 1 s and measured on both routes; medians over rounds, with min–max. Server CPU is utime+stime of the server process over the run divided by the requests served.");
     let _ = writeln!(md, "- Ours: the example apps (`examples/*`) in release mode with `WORKERS=1`. Peers: axum + tower-sessions (MemoryStore; tower-sessions-redis-store over fred), actix-web + actix-session (CookieSessionStore, RedisSessionStore), from `session-bench/src/peers.rs`.");
-    let _ = writeln!(md, "- Versions: {}; {}; {}; {}.\n", version_line("rustc", &["--version"]), version_line("redis-server", &["--version"]), version_line("wrk", &["-v"]), locked_versions(root));
+    let _ = writeln!(
+        md,
+        "- Versions: {}; {}; {}; {}.\n",
+        version_line("rustc", &["--version"]),
+        version_line("redis-server", &["--version"]),
+        version_line("wrk", &["-v"]),
+        locked_versions(root)
+    );
 
     let _ = writeln!(md, "## Throughput and cost per request\n");
     let _ = writeln!(md, "| server | route | median req/s | min–max | ratio to no-session | ratio to peer | p99 µs | server CPU µs/req | Δ CPU vs no-session µs | errors |");
@@ -133,7 +160,9 @@ pub fn write(
     let mut bars: Vec<(String, f64)> = Vec::new();
     for t in targets {
         for route in ROUTES {
-            let Some(runs) = results.get(&t.label).and_then(|r| r.get(route)) else { continue };
+            let Some(runs) = results.get(&t.label).and_then(|r| r.get(route)) else {
+                continue;
+            };
             let (rps, min, max) = stat(runs, |r| r.rps);
             let (p99, _, _) = stat(runs, |r| r.p99_us);
             let (cpu, _, _) = stat(runs, |r| r.cpu_us);
@@ -141,7 +170,9 @@ pub fn write(
             let base = median_of(results, &t.baseline, route, |r| r.rps);
             let base_cpu = median_of(results, &t.baseline, route, |r| r.cpu_us);
             let ratio = rps / base;
-            let peer = t.peer.map(|p| rps / median_of(results, p, route, |r| r.rps));
+            let peer = t
+                .peer
+                .map(|p| rps / median_of(results, p, route, |r| r.rps));
             let _ = writeln!(
                 md,
                 "| {} | `{route}` | {rps:.0} | {min:.0}–{max:.0} | {ratio:.2} | {} | {p99:.0} | {cpu:.2} | {:+.2} | {errors} |",
@@ -155,19 +186,36 @@ pub fn write(
         }
     }
 
-    let _ = writeln!(md, "\n![ratio to the no-session baseline](docs/bench-ratios.svg)\n");
+    let _ = writeln!(
+        md,
+        "\n![ratio to the no-session baseline](docs/bench-ratios.svg)\n"
+    );
     let _ = writeln!(md, "## Redis commands per request\n");
     let _ = writeln!(md, "Sent one at a time, {} requests per route; touch: a read after a quarter of a 4 s idle window has passed (our throttled touch; the peers have none).\n", 200);
-    let _ = writeln!(md, "| server | read | write | touch | commands seen (read / write / touch) |");
+    let _ = writeln!(
+        md,
+        "| server | read | write | touch | commands seen (read / write / touch) |"
+    );
     let _ = writeln!(md, "|---|---:|---:|---:|---|");
     for (label, [read, write, touch]) in commands {
-        let t = if touch.0.is_nan() { "–".to_owned() } else { format!("{:.2}", touch.0) };
-        let _ = writeln!(md, "| {label} | {:.2} | {:.2} | {t} | {} / {} / {} |", read.0, write.0, read.1, write.1, touch.1);
+        let t = if touch.0.is_nan() {
+            "–".to_owned()
+        } else {
+            format!("{:.2}", touch.0)
+        };
+        let _ = writeln!(
+            md,
+            "| {label} | {:.2} | {:.2} | {t} | {} / {} / {} |",
+            read.0, write.0, read.1, write.1, touch.1
+        );
     }
 
     let crit = criterion_rows(root);
     if !crit.is_empty() {
-        let _ = writeln!(md, "\n## Criterion (mean per iteration, from `target/criterion`)\n");
+        let _ = writeln!(
+            md,
+            "\n## Criterion (mean per iteration, from `target/criterion`)\n"
+        );
         let _ = writeln!(md, "| benchmark | mean |");
         let _ = writeln!(md, "|---|---:|");
         for (name, mean) in crit {
@@ -195,10 +243,29 @@ fn svg(bars: &[(String, f64)]) -> String {
     let _ = writeln!(s, "<text x=\"10\" y=\"18\" font-size=\"14\">req/s as a fraction of the same framework without sessions</text>");
     for (i, (label, v)) in bars.iter().enumerate() {
         let y = 30.0 + row * i as f64;
-        let color = if label.contains("-ours-") { "#2b7bb9" } else { "#b0b0b0" };
-        let _ = writeln!(s, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{label}</text>", left - 8.0, y + 14.0);
-        let _ = writeln!(s, "<rect x=\"{left}\" y=\"{y}\" width=\"{:.1}\" height=\"{}\" fill=\"{color}\"/>", scale(*v), row - 6.0);
-        let _ = writeln!(s, "<text x=\"{:.1}\" y=\"{}\">{v:.2}</text>", left + scale(*v) + 4.0, y + 14.0);
+        let color = if label.contains("-ours-") {
+            "#2b7bb9"
+        } else {
+            "#b0b0b0"
+        };
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{label}</text>",
+            left - 8.0,
+            y + 14.0
+        );
+        let _ = writeln!(
+            s,
+            "<rect x=\"{left}\" y=\"{y}\" width=\"{:.1}\" height=\"{}\" fill=\"{color}\"/>",
+            scale(*v),
+            row - 6.0
+        );
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{}\">{v:.2}</text>",
+            left + scale(*v) + 4.0,
+            y + 14.0
+        );
     }
     let one = left + scale(1.0);
     let _ = writeln!(s, "<line x1=\"{one:.1}\" y1=\"26\" x2=\"{one:.1}\" y2=\"{}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>", height - 16.0);

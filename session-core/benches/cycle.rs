@@ -54,7 +54,9 @@ fn cycle(c: &mut Criterion) {
             let s = core.resume(core.start([]), None, now).session;
             s.renew();
             s.insert("user", "alice").unwrap_or_default();
-            s.flash().set("notice", "Welcome, alice").unwrap_or_default();
+            s.flash()
+                .set("notice", "Welcome, alice")
+                .unwrap_or_default();
             let commit = core.finish(&s, 200, now).unwrap_or_else(|_| unreachable!());
             black_box(core.set_cookie(&commit, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), now))
         })

@@ -390,9 +390,10 @@ pub(crate) fn check_token(what: &'static str, name: &str) -> Result<(), ConfigEr
             why: "is empty",
         });
     }
-    if let Some(c) = name.chars().find(|c| {
-        !c.is_ascii() || c.is_ascii_control() || " \t\"(),/:;<=>?@[\\]{}".contains(*c)
-    }) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !c.is_ascii() || c.is_ascii_control() || " \t\"(),/:;<=>?@[\\]{}".contains(*c))
+    {
         return Err(ConfigError::BadChar { what, ch: c });
     }
     Ok(())
@@ -466,7 +467,10 @@ mod tests {
             ConfigError::HostPrefix
         );
         assert_eq!(
-            b().cookie_name("__Host-x").secure(false).build().unwrap_err(),
+            b().cookie_name("__Host-x")
+                .secure(false)
+                .build()
+                .unwrap_err(),
             ConfigError::HostPrefix
         );
         assert!(b().cookie_name("__Host-x").build().is_ok());

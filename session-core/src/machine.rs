@@ -9,8 +9,8 @@ use crate::id::is_base64url;
 use crate::record::Data;
 use crate::session::{Inner, Keep, Loaded};
 use crate::{
-    Delta, IdSource, OnTimeout, RandomIds, Record, Session, SessionConfig, SessionError,
-    SessionId, Timestamp,
+    Delta, IdSource, OnTimeout, RandomIds, Record, Session, SessionConfig, SessionError, SessionId,
+    Timestamp,
 };
 
 /// The longest token accepted from a cookie (a browser keeps at most 4096
@@ -131,7 +131,9 @@ enum CookiePlan {
     Expire,
     /// Set it to the token the save returns, unless that equals the
     /// current one and the cookie has no Max-Age to refresh.
-    FromSave { current: Option<String> },
+    FromSave {
+        current: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for CookiePlan {
@@ -248,9 +250,7 @@ impl SessionCore {
             }
             (0, _) => None,
             _ => {
-                tracing::debug!(
-                    "several session cookies in one request: starting a fresh session"
-                );
+                tracing::debug!("several session cookies in one request: starting a fresh session");
                 None
             }
         };
@@ -262,9 +262,7 @@ impl SessionCore {
 
     fn token_is_well_formed(&self, token: &str) -> bool {
         if self.client_side {
-            !token.is_empty()
-                && token.len() <= MAX_TOKEN_LEN
-                && token.bytes().all(is_base64url)
+            !token.is_empty() && token.len() <= MAX_TOKEN_LEN && token.bytes().all(is_base64url)
         } else {
             SessionId::parse(token).is_some()
         }
@@ -363,7 +361,12 @@ impl SessionCore {
     /// Decides what the request's session needs: the store ops and the
     /// cookie. Call once, with the response status; the session refuses
     /// changes afterwards.
-    pub fn finish(&self, session: &Session, status: u16, now: Timestamp) -> Result<Commit, SessionError> {
+    pub fn finish(
+        &self,
+        session: &Session,
+        status: u16,
+        now: Timestamp,
+    ) -> Result<Commit, SessionError> {
         let mut inner = session.lock();
         if inner.finished {
             return Ok(Commit::nothing(Vec::new(), false));
@@ -514,7 +517,12 @@ impl SessionCore {
     ///
     /// `saved` is the token the save returned (`None` if there was no save
     /// or the record was gone). Returns `None` when the cookie stays as it is.
-    pub fn set_cookie(&self, commit: &Commit, saved: Option<&str>, now: Timestamp) -> Option<String> {
+    pub fn set_cookie(
+        &self,
+        commit: &Commit,
+        saved: Option<&str>,
+        now: Timestamp,
+    ) -> Option<String> {
         match (&commit.cookie, saved) {
             (CookiePlan::Leave, _) => None,
             (CookiePlan::Expire, _) => Some(self.expired_cookie().to_owned()),

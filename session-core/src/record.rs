@@ -145,7 +145,9 @@ impl Record {
         let wire: Wire<'_> = serde_json::from_slice(body).map_err(DecodeError::Json)?;
         let id = SessionId::parse(wire.i).ok_or(DecodeError::BadId)?;
         let conv = |m: BTreeMap<String, &RawValue>| -> Data {
-            m.into_iter().map(|(k, v)| (k, Value::from(v.get()))).collect()
+            m.into_iter()
+                .map(|(k, v)| (k, Value::from(v.get())))
+                .collect()
         };
         Ok(Self {
             id,

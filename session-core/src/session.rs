@@ -209,7 +209,9 @@ impl Session {
     pub fn renew(&self) {
         match self.lock_for_write() {
             Ok(mut inner) => inner.renewed = true,
-            Err(_) => tracing::warn!("session changed after its request was committed; renew ignored"),
+            Err(_) => {
+                tracing::warn!("session changed after its request was committed; renew ignored")
+            }
         }
     }
 

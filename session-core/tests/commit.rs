@@ -14,7 +14,9 @@ struct Counter(AtomicU8);
 
 impl IdSource for Counter {
     fn next_id(&self) -> Result<SessionId, IdError> {
-        Ok(SessionId::from_bytes([self.0.fetch_add(1, Ordering::SeqCst); 24]))
+        Ok(SessionId::from_bytes(
+            [self.0.fetch_add(1, Ordering::SeqCst); 24],
+        ))
     }
 }
 
@@ -78,7 +80,9 @@ fn new_with_data_is_created_with_a_fresh_id() {
     let s = core.resume(core.start([]), None, t(0)).session;
     s.insert("user", "bob").unwrap();
     let c = core.finish(&s, 200, t(0)).unwrap();
-    let Some(Save::Create(r)) = &c.save else { panic!("{c:?}") };
+    let Some(Save::Create(r)) = &c.save else {
+        panic!("{c:?}")
+    };
     assert_eq!(r.id, SessionId::from_bytes([100; 24]));
     assert_eq!(r.data["user"].as_ref(), "\"bob\"");
     assert_eq!(r.idle_deadline, t(0).add(30 * MIN));
@@ -103,10 +107,15 @@ fn unchanged_does_nothing_until_a_touch_is_due() {
     // 8 minutes in: a touch, with new deadlines, and no cookie.
     let s = resume(&core, &r, t(8 * 60)).session;
     let c = core.finish(&s, 200, t(8 * 60)).unwrap();
-    let Some(Save::Touch(touched)) = &c.save else { panic!("{c:?}") };
+    let Some(Save::Touch(touched)) = &c.save else {
+        panic!("{c:?}")
+    };
     assert_eq!(touched.idle_deadline, t(8 * 60).add(30 * MIN));
     assert_eq!(touched.data, r.data);
-    assert_eq!(core.set_cookie(&c, Some(&r.id.to_string()), t(8 * 60)), None);
+    assert_eq!(
+        core.set_cookie(&c, Some(&r.id.to_string()), t(8 * 60)),
+        None
+    );
 }
 
 #[test]
@@ -118,9 +127,14 @@ fn a_change_is_an_update_with_a_delta() {
     s.remove("user");
     s.remove("never-there");
     let c = core.finish(&s, 200, t(10)).unwrap();
-    let Some(Save::Update(next, delta)) = &c.save else { panic!("{c:?}") };
+    let Some(Save::Update(next, delta)) = &c.save else {
+        panic!("{c:?}")
+    };
     assert_eq!(delta.set, vec![("n".to_owned(), Value::from("2"))]);
-    assert_eq!(delta.removed, vec!["never-there".to_owned(), "user".to_owned()]);
+    assert_eq!(
+        delta.removed,
+        vec!["never-there".to_owned(), "user".to_owned()]
+    );
     assert!(!delta.cleared);
     assert_eq!(next.idle_deadline, t(10).add(30 * MIN));
     assert_eq!(next.created_at, t(0));
@@ -166,13 +180,20 @@ fn renew_creates_the_new_record_then_deletes_the_old() {
     s.renew();
     s.insert("user", "carol").unwrap();
     let c = core.finish(&s, 200, t(10)).unwrap();
-    let Some(Save::Create(new)) = &c.save else { panic!("{c:?}") };
+    let Some(Save::Create(new)) = &c.save else {
+        panic!("{c:?}")
+    };
     assert_ne!(new.id, r.id);
-    assert_eq!(new.created_at, r.created_at, "renew keeps the creation time");
+    assert_eq!(
+        new.created_at, r.created_at,
+        "renew keeps the creation time"
+    );
     assert_eq!(new.data["user"].as_ref(), "\"carol\"");
     assert_eq!(new.data["n"].as_ref(), "1");
     assert_eq!(c.delete, Some(r.id));
-    let cookie = core.set_cookie(&c, Some(&new.id.to_string()), t(10)).unwrap();
+    let cookie = core
+        .set_cookie(&c, Some(&new.id.to_string()), t(10))
+        .unwrap();
     assert!(cookie.starts_with(&format!("session={};", new.id)));
 }
 
@@ -198,7 +219,9 @@ fn destroy_then_insert_starts_a_new_session() {
     s.destroy();
     s.flash().set("notice", "Logged out").unwrap();
     let c = core.finish(&s, 200, t(10)).unwrap();
-    let Some(Save::Create(new)) = &c.save else { panic!("{c:?}") };
+    let Some(Save::Create(new)) = &c.save else {
+        panic!("{c:?}")
+    };
     assert_ne!(new.id, r.id);
     assert!(new.data.is_empty());
     assert_eq!(new.flash["notice"].as_ref(), "\"Logged out\"");
@@ -215,13 +238,18 @@ fn clear_to_empty_deletes_clear_then_insert_updates() {
     let c = core.finish(&s, 200, t(10)).unwrap();
     assert!(c.save.is_none());
     assert_eq!(c.delete, Some(r.id));
-    assert!(core.set_cookie(&c, None, t(10)).unwrap().contains("Max-Age=0"));
+    assert!(core
+        .set_cookie(&c, None, t(10))
+        .unwrap()
+        .contains("Max-Age=0"));
 
     let s = resume(&core, &r, t(10)).session;
     s.clear();
     s.insert("fresh", &true).unwrap();
     let c = core.finish(&s, 200, t(10)).unwrap();
-    let Some(Save::Update(_, delta)) = &c.save else { panic!("{c:?}") };
+    let Some(Save::Update(_, delta)) = &c.save else {
+        panic!("{c:?}")
+    };
     assert!(delta.cleared);
     assert_eq!(delta.set.len(), 1);
 }
@@ -292,7 +320,10 @@ fn idle_timeout_redirects_or_starts_fresh() {
     let resumed = resume(&fresh, &r, r.idle_deadline.add(MIN));
     assert_eq!(resumed.timed_out.as_ref().unwrap().redirect, None);
     let c = fresh.finish(&resumed.session, 200, t(0)).unwrap();
-    assert!(fresh.set_cookie(&c, None, t(0)).unwrap().contains("Max-Age=0"));
+    assert!(fresh
+        .set_cookie(&c, None, t(0))
+        .unwrap()
+        .contains("Max-Age=0"));
 }
 
 #[test]
@@ -311,7 +342,9 @@ fn absolute_timeout_ends_an_active_session() {
     let s = resume(&core, &r, t(3000)).session;
     s.renew();
     let c = core.finish(&s, 200, t(3000)).unwrap();
-    let Some(Save::Create(new)) = &c.save else { panic!() };
+    let Some(Save::Create(new)) = &c.save else {
+        panic!()
+    };
     assert_eq!(new.absolute_deadline, Some(t(3600)));
 }
 
@@ -363,10 +396,15 @@ fn flash_lives_for_exactly_one_request_that_uses_the_session() {
     assert!(!c.vary_cookie);
     // The next one that does reads it, and consumes it.
     let s = resume(&core, &r, t(2)).session;
-    assert_eq!(s.flash().get::<String>("notice").unwrap().as_deref(), Some("hello"));
+    assert_eq!(
+        s.flash().get::<String>("notice").unwrap().as_deref(),
+        Some("hello")
+    );
     s.flash().now("inline", "x").unwrap();
     let c = core.finish(&s, 200, t(2)).unwrap();
-    let Some(Save::Update(next, delta)) = &c.save else { panic!("{c:?}") };
+    let Some(Save::Update(next, delta)) = &c.save else {
+        panic!("{c:?}")
+    };
     assert_eq!(delta.flash_removed, vec!["notice".to_owned()]);
     assert!(delta.flash_set.is_empty(), "flash.now is never stored");
     assert!(next.flash.is_empty());
@@ -389,7 +427,12 @@ fn a_finished_session_refuses_changes() {
 
 #[test]
 fn oversized_values_are_refused() {
-    let core = core_with(SessionConfig::builder().max_value_bytes(100).build().unwrap());
+    let core = core_with(
+        SessionConfig::builder()
+            .max_value_bytes(100)
+            .build()
+            .unwrap(),
+    );
     let s = core.resume(core.start([]), None, t(0)).session;
     let err = s.insert("big", &"x".repeat(200)).unwrap_err();
     assert!(matches!(err, SessionError::ValueTooLarge { .. }), "{err}");

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use session_core::{
-    Data, Record, Save, SessionConfig, SessionCore, SessionId, Timestamp, Value,
-};
+use session_core::{Data, Record, Save, SessionConfig, SessionCore, SessionId, Timestamp, Value};
 
 #[derive(Debug, Clone)]
 enum Op {

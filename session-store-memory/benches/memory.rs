@@ -53,7 +53,10 @@ fn record(ids: &RandomIds) -> Record {
     let now = Timestamp::from_unix_millis(1_700_000_000_000);
     let mut data = Data::new();
     // A 100-byte payload: a user and a counter.
-    data.insert("user".into(), Value::from(format!("\"{}\"", "u".repeat(86))));
+    data.insert(
+        "user".into(),
+        Value::from(format!("\"{}\"", "u".repeat(86))),
+    );
     data.insert("counter".into(), Value::from("1"));
     Record {
         id: ids.next_id().unwrap(),
@@ -82,7 +85,9 @@ trait Bench: Sync {
 
 impl Bench for MemoryStore {
     fn load(&self, r: &Record, token: &str) -> bool {
-        ready(SessionStore::load(self, token, r.created_at)).unwrap().is_some()
+        ready(SessionStore::load(self, token, r.created_at))
+            .unwrap()
+            .is_some()
     }
     fn save(&self, r: &Record, d: &Delta) -> bool {
         ready(self.update(r, d)).unwrap().is_some()
@@ -98,10 +103,17 @@ impl Bench for StdMap {
     fn load(&self, r: &Record, token: &str) -> bool {
         let id = session_core::SessionId::parse(token).unwrap();
         let map = self.read().unwrap();
-        map.get(&id).filter(|s| s.is_kept_at(r.created_at)).cloned().is_some()
+        map.get(&id)
+            .filter(|s| s.is_kept_at(r.created_at))
+            .cloned()
+            .is_some()
     }
     fn save(&self, r: &Record, d: &Delta) -> bool {
-        self.write().unwrap().get_mut(&r.id).map(|s| s.apply(d, r)).is_some()
+        self.write()
+            .unwrap()
+            .get_mut(&r.id)
+            .map(|s| s.apply(d, r))
+            .is_some()
     }
     fn touch(&self, r: &Record) -> bool {
         self.save(r, &Delta::default())
@@ -138,7 +150,14 @@ fn fill(records: &[Record]) -> (MemoryStore, StdMap, Sharded) {
     (mem, std_map, sharded)
 }
 
-fn run<B: Bench>(b: &B, op: &str, records: &[Record], tokens: &[String], iters: u64, threads: usize) -> Duration {
+fn run<B: Bench>(
+    b: &B,
+    op: &str,
+    records: &[Record],
+    tokens: &[String],
+    iters: u64,
+    threads: usize,
+) -> Duration {
     let d = delta();
     let start = Instant::now();
     std::thread::scope(|s| {
@@ -176,7 +195,9 @@ fn ops(c: &mut Criterion) {
             let mut group = c.benchmark_group(format!("{op}/{threads}-thread"));
             for (name, b) in contenders {
                 group.bench_function(name, |bench| {
-                    bench.iter_custom(|iters| run(&DynBench(b), op, &records, &tokens, iters, threads))
+                    bench.iter_custom(|iters| {
+                        run(&DynBench(b), op, &records, &tokens, iters, threads)
+                    })
                 });
             }
             group.finish();

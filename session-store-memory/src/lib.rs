@@ -181,7 +181,9 @@ impl MemoryStore {
     }
 
     fn saw(&self, now: Timestamp) {
-        self.shared.seen.fetch_max(now.unix_millis(), Ordering::Relaxed);
+        self.shared
+            .seen
+            .fetch_max(now.unix_millis(), Ordering::Relaxed);
     }
 
     /// The latest time a caller told us about, or `at_least`.
@@ -261,13 +263,17 @@ impl MemoryStore {
 /// Which id byte picks the shard (any byte is uniformly random).
 const ID_SHARD_BYTE: usize = 23;
 
-fn read(shard: &Shard) -> std::sync::RwLockReadGuard<'_, HashMap<SessionId, Record, BuildHasherDefault<IdHasher>>> {
+fn read(
+    shard: &Shard,
+) -> std::sync::RwLockReadGuard<'_, HashMap<SessionId, Record, BuildHasherDefault<IdHasher>>> {
     // Every critical section is one map operation: a poisoned lock still
     // guards a consistent map.
     shard.read().unwrap_or_else(|e| e.into_inner())
 }
 
-fn write(shard: &Shard) -> std::sync::RwLockWriteGuard<'_, HashMap<SessionId, Record, BuildHasherDefault<IdHasher>>> {
+fn write(
+    shard: &Shard,
+) -> std::sync::RwLockWriteGuard<'_, HashMap<SessionId, Record, BuildHasherDefault<IdHasher>>> {
     shard.write().unwrap_or_else(|e| e.into_inner())
 }
 

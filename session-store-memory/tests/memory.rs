@@ -21,7 +21,11 @@ fn sweep_drops_only_expired_records() {
         assert_eq!(store.sweep(Timestamp::from_unix_millis(1_000)), 1);
         assert_eq!(store.len(), 1);
         let now = Timestamp::from_unix_millis(2_000);
-        assert!(store.load(&fresh.id.to_string(), now).await.unwrap().is_some());
+        assert!(store
+            .load(&fresh.id.to_string(), now)
+            .await
+            .unwrap()
+            .is_some());
     });
 }
 
@@ -84,7 +88,11 @@ fn full_store_sweeps_expired_first() {
         store.create(&old).await.unwrap().unwrap();
         store.create(&record_with(&[])).await.unwrap().unwrap();
         assert_eq!(store.len(), 1);
-        assert!(store.load(&old.id.to_string(), Timestamp::from_unix_millis(0)).await.unwrap().is_none());
+        assert!(store
+            .load(&old.id.to_string(), Timestamp::from_unix_millis(0))
+            .await
+            .unwrap()
+            .is_none());
     });
 }
 
@@ -103,9 +111,21 @@ fn full_store_evicts_the_soonest_expiring() {
         let newest = record_with(&[]);
         store.create(&newest).await.unwrap().unwrap();
         let now = newest.created_at;
-        assert!(store.load(&soon.id.to_string(), now).await.unwrap().is_none());
-        assert!(store.load(&late.id.to_string(), now).await.unwrap().is_some());
-        assert!(store.load(&newest.id.to_string(), now).await.unwrap().is_some());
+        assert!(store
+            .load(&soon.id.to_string(), now)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store
+            .load(&late.id.to_string(), now)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(store
+            .load(&newest.id.to_string(), now)
+            .await
+            .unwrap()
+            .is_some());
         assert_eq!(store.len(), 2);
     });
 }

@@ -93,7 +93,10 @@ impl App {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "{bin} did not listen on {addr} within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "{bin} did not listen on {addr} within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Self {
@@ -144,7 +147,10 @@ fn session_cookie(resp: &Response) -> crate::http::SetCookie {
 pub async fn login_renews_id(app: &App) {
     let mut c = app.client();
     assert_text(&c.get("/counter/incr").await, 200, "counter: 1");
-    let before = c.cookie(COOKIE).expect("session cookie after a write").to_owned();
+    let before = c
+        .cookie(COOKIE)
+        .expect("session cookie after a write")
+        .to_owned();
     let resp = c.get("/login/alice").await;
     assert_text(&resp, 200, "User set to: alice");
     let after = session_cookie(&resp).value;
@@ -185,7 +191,10 @@ pub async fn logout_destroys(app: &App) {
     let token = c.cookie(COOKIE).expect("cookie").to_owned();
     let resp = c.get("/logout").await;
     assert_text(&resp, 200, "Session cleared");
-    assert!(session_cookie(&resp).is_removal(), "logout must expire the cookie");
+    assert!(
+        session_cookie(&resp).is_removal(),
+        "logout must expire the cookie"
+    );
     assert!(c.cookie(COOKIE).is_none());
     assert_text(&c.get("/").await, 200, "user: none");
     if !app.store().client_side() {
@@ -216,7 +225,10 @@ pub async fn plain_cookies(app: &App) {
     assert_eq!(set.attr("path"), Some("/"));
     assert_eq!(set.attr("max-age"), Some("3600"));
     assert!(set.attr("httponly").is_some(), "HttpOnly: {set:?}");
-    assert!(resp.set_cookie(COOKIE).is_none(), "no session cookie for a plain cookie");
+    assert!(
+        resp.set_cookie(COOKIE).is_none(),
+        "no session cookie for a plain cookie"
+    );
     assert_text(&c.get("/cookie").await, 200, "username: Alice");
 }
 
@@ -227,7 +239,10 @@ pub async fn cookie_attributes(app: &App) {
     let set = session_cookie(&resp);
     assert!(set.attr("httponly").is_some(), "{set:?}");
     assert!(set.attr("secure").is_some(), "{set:?}");
-    assert_eq!(set.attr("samesite").map(str::to_ascii_lowercase).as_deref(), Some("lax"));
+    assert_eq!(
+        set.attr("samesite").map(str::to_ascii_lowercase).as_deref(),
+        Some("lax")
+    );
     assert_eq!(set.attr("path"), Some("/"));
     let cc = resp.header("cache-control").unwrap_or("");
     assert!(cc.contains("no-store"), "cache-control {cc:?}");
@@ -256,7 +271,10 @@ pub async fn absolute_timeout(bin: &str, store: Store) {
     let app = App::spawn(
         bin,
         store,
-        &[("SESSION_IDLE_TIMEOUT", "60"), ("SESSION_ABSOLUTE_TIMEOUT", "2")],
+        &[
+            ("SESSION_IDLE_TIMEOUT", "60"),
+            ("SESSION_ABSOLUTE_TIMEOUT", "2"),
+        ],
     );
     let mut c = app.client();
     c.get("/login/frank").await;
@@ -272,7 +290,10 @@ pub async fn absolute_timeout(bin: &str, store: Store) {
         assert_eq!(resp.status, 200);
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert!(saw_timeout, "an active session must end at the absolute timeout");
+    assert!(
+        saw_timeout,
+        "an active session must end at the absolute timeout"
+    );
 }
 
 /// Forged, garbage, oversized and duplicated session cookies give a fresh
@@ -310,14 +331,22 @@ pub async fn read_only_sets_no_cookie(app: &App) {
     let mut c = app.client();
     for path in ["/", "/counter", "/cookie"] {
         let resp = c.get(path).await;
-        assert!(resp.set_cookies().is_empty(), "{path}: {:?}", resp.set_cookies());
+        assert!(
+            resp.set_cookies().is_empty(),
+            "{path}: {:?}",
+            resp.set_cookies()
+        );
     }
     c.get("/login/grace").await;
     c.get("/").await; // consumes the flash
     if !app.store().client_side() {
         for path in ["/", "/counter"] {
             let resp = c.get(path).await;
-            assert!(resp.set_cookies().is_empty(), "{path}: {:?}", resp.set_cookies());
+            assert!(
+                resp.set_cookies().is_empty(),
+                "{path}: {:?}",
+                resp.set_cookies()
+            );
         }
     }
 }
@@ -376,8 +405,16 @@ pub async fn concurrent_changes_merge(app: &App) {
             get_with(app, "/counter/incr", &token)
         );
         assert_eq!((a.status, b.status), (200, 200));
-        assert_eq!(get_with(app, "/", &token).await.body, "user: none", "round {round}");
-        assert_eq!(get_with(app, "/counter", &token).await.body, "counter: 1", "round {round}");
+        assert_eq!(
+            get_with(app, "/", &token).await.body,
+            "user: none",
+            "round {round}"
+        );
+        assert_eq!(
+            get_with(app, "/counter", &token).await.body,
+            "counter: 1",
+            "round {round}"
+        );
     }
 }
 
@@ -395,8 +432,16 @@ pub async fn logout_race_does_not_resurrect(app: &App) {
             get_with(app, "/counter/incr", &token)
         );
         assert_eq!((a.status, b.status), (200, 200));
-        assert_eq!(get_with(app, "/", &token).await.body, "user: none", "round {round}");
-        assert_eq!(get_with(app, "/counter", &token).await.body, "counter: 0", "round {round}");
+        assert_eq!(
+            get_with(app, "/", &token).await.body,
+            "user: none",
+            "round {round}"
+        );
+        assert_eq!(
+            get_with(app, "/counter", &token).await.body,
+            "counter: 0",
+            "round {round}"
+        );
     }
 }
 

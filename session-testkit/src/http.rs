@@ -92,9 +92,7 @@ impl SetCookie {
     /// True when the cookie tells the browser to drop it.
     pub fn is_removal(&self) -> bool {
         self.attr("max-age").is_some_and(|v| v.trim() == "0")
-            || self
-                .attr("expires")
-                .is_some_and(|v| v.contains("1970"))
+            || self.attr("expires").is_some_and(|v| v.contains("1970"))
     }
 }
 
@@ -106,7 +104,8 @@ pub async fn send(
     headers: &[(&str, &[u8])],
 ) -> io::Result<Response> {
     let mut stream = TcpStream::connect(addr).await?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
     for (name, value) in headers {
         req.extend_from_slice(name.as_bytes());
         req.extend_from_slice(b": ");

@@ -23,10 +23,8 @@ fn free_port() -> u16 {
 
 fn temp_dir(tag: &str) -> PathBuf {
     let n = NEXT_DIR.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!(
-        "session-testkit-{tag}-{}-{n}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("session-testkit-{tag}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a temp dir for redis");
     dir
@@ -50,7 +48,14 @@ impl RedisServer {
     /// Starts a server with `appendonly yes` and `appendfsync always`, so a
     /// `kill -9` loses nothing that was acknowledged.
     pub fn start_durable() -> Self {
-        Self::start_with(&["--save", "", "--appendonly", "yes", "--appendfsync", "always"])
+        Self::start_with(&[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ])
     }
 
     /// Starts a server with extra arguments.
@@ -69,7 +74,14 @@ impl RedisServer {
         let child = Command::new("redis-server")
             .arg("--port")
             .arg(self.port.to_string())
-            .args(["--bind", "127.0.0.1", "--daemonize", "no", "--protected-mode", "yes"])
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
             .arg("--dir")
             .arg(&self.dir)
             .args(&self.extra)
@@ -172,7 +184,9 @@ impl RedisCluster {
         let out = cmd
             .args(["--cluster-replicas", "0", "--cluster-yes"])
             .output()
-            .unwrap_or_else(|e| panic!("redis-cli not found (apt-get install -y redis-server): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("redis-cli not found (apt-get install -y redis-server): {e}")
+            });
         assert!(
             out.status.success(),
             "redis-cli --cluster create failed: {}",
@@ -185,7 +199,10 @@ impl RedisCluster {
                 if info.contains("cluster_state:ok") {
                     break;
                 }
-                assert!(Instant::now() < deadline, "cluster did not become ok: {info}");
+                assert!(
+                    Instant::now() < deadline,
+                    "cluster did not become ok: {info}"
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
         }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::{
-    Clock, Data, Delta, RandomIds, Record, IdSource, SessionStore, StoreErrorKind, SystemClock,
+    Clock, Data, Delta, IdSource, RandomIds, Record, SessionStore, StoreErrorKind, SystemClock,
     Timestamp, Value,
 };
 
@@ -75,11 +75,17 @@ pub async fn load_missing<S: SessionStore + ?Sized>(store: &S, _side: Side) {
 
 /// What is created loads back equal, data and flash and deadlines.
 pub async fn round_trip<S: SessionStore + ?Sized>(store: &S, _side: Side) {
-    let mut r = record_with(&[("user", "\"alice\""), ("n", "7"), ("obj", "{\"a\":[1,null]}")]);
+    let mut r = record_with(&[
+        ("user", "\"alice\""),
+        ("n", "7"),
+        ("obj", "{\"a\":[1,null]}"),
+    ]);
     r.flash.insert("notice".into(), value("\"hi\""));
     r.absolute_deadline = Some(r.created_at.add(Duration::from_secs(3600)));
     let token = create(store, &r).await;
-    let got = load(store, &token, now()).await.expect("created record loads");
+    let got = load(store, &token, now())
+        .await
+        .expect("created record loads");
     assert_eq!(got, r);
 }
 

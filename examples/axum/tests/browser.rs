@@ -55,7 +55,9 @@ async fn browser(driver: &Driver) -> Client {
             ]
         }
     });
-    let serde_json::Value::Object(caps) = caps else { unreachable!() };
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
     ClientBuilder::rustls()
         .expect("rustls")
         .capabilities(caps)
@@ -87,13 +89,19 @@ fn a_real_browser_walks_the_contract() {
         assert_eq!(page(&c, &base, "/").await, "user: none");
         assert_eq!(page(&c, &base, "/login/alice").await, "User set to: alice");
         // The flash, once; the browser's own requests (favicon) do not eat it.
-        assert_eq!(page(&c, &base, "/").await, "user: alice\nflash: Welcome, alice");
+        assert_eq!(
+            page(&c, &base, "/").await,
+            "user: alice\nflash: Welcome, alice"
+        );
         assert_eq!(page(&c, &base, "/").await, "user: alice");
         // HttpOnly: scripts never see the session cookie.
         page(&c, &base, "/cookie/set").await;
         let cookies = c.execute("return document.cookie", vec![]).await.unwrap();
         let cookies = cookies.as_str().unwrap_or_default();
-        assert!(!cookies.contains("example-app-sessions"), "document.cookie = {cookies:?}");
+        assert!(
+            !cookies.contains("example-app-sessions"),
+            "document.cookie = {cookies:?}"
+        );
         assert_eq!(page(&c, &base, "/cookie").await, "username: Alice");
         // Logout.
         assert_eq!(page(&c, &base, "/logout").await, "Session cleared");

@@ -1,0 +1,108 @@
+//! The Lua scripts that make create and update atomic, one round trip each.
+//!
+//! Both take the session's key as `KEYS[1]` (one key, so a script never
+//! crosses cluster slots) and the arguments built in `layout`.
+
+use redis::{Cmd, Script};
+
+use crate::layout::LAYOUT_VERSION;
+
+/// `redis.call(cmd, key, ...)` over `list[from..=to]`, in slices: Redis'
+/// Lua limits how many values `unpack` may put on the stack (8000). The
+/// slice length is even, so field/value pairs are never split.
+const PRELUDE: &str = r"
+local key = KEYS[1]
+local function chunked(cmd, list, from, to)
+  local i = from
+  while i <= to do
+    local j = math.min(i + 999, to)
+    redis.call(cmd, key, unpack(list, i, j))
+    i = j + 1
+  end
+end
+";
+
+/// Insert only if absent: returns 0 when the key exists (any type), 1 after
+/// writing the hash and its expiry.
+///
+/// ARGV: meta, keep-until (unix ms), then field/value pairs.
+const CREATE: &str = r"
+if redis.call('EXISTS', key) == 1 then
+  return 0
+end
+redis.call('HSET', key, 'm', ARGV[1])
+chunked('HSET', ARGV, 3, #ARGV)
+redis.call('PEXPIREAT', key, ARGV[2])
+return 1
+";
+
+/// Apply a delta if the session still exists: returns nil (never writes)
+/// when the key is missing or is not a hash whose meta line has this
+/// layout's version, so a request that raced a logout cannot resurrect the
+/// session, and a record of a later layout is never rewritten by this one.
+/// Touch is this script with an empty delta.
+///
+/// ARGV: meta, keep-until, cleared ('1'/'0'), n, n fields to delete, then
+/// field/value pairs to set.
+const UPDATE: &str = r"
+if redis.call('TYPE', key).ok ~= 'hash' then
+  return false
+end
+local meta = redis.call('HGET', key, 'm')
+if not meta or string.sub(meta, 1, #VERSION + 1) ~= VERSION .. ' ' then
+  return false
+end
+if ARGV[3] == '1' then
+  local doomed = {}
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    if string.sub(field, 1, 2) == 'd:' then
+      doomed[#doomed + 1] = field
+    end
+  end
+  chunked('HDEL', doomed, 1, #doomed)
+end
+local n = tonumber(ARGV[4])
+chunked('HDEL', ARGV, 5, 4 + n)
+chunked('HSET', ARGV, 5 + n, #ARGV)
+redis.call('HSET', key, 'm', ARGV[1])
+redis.call('PEXPIREAT', key, ARGV[2])
+return 1
+";
+
+/// A script and its SHA1, for `EVALSHA` with an `EVAL` fallback.
+pub(crate) struct Lua {
+    source: String,
+    sha: String,
+}
+
+impl Lua {
+    fn new(body: &str) -> Self {
+        let source = format!("{PRELUDE}{body}");
+        let sha = Script::new(&source).get_hash().to_owned();
+        Self { source, sha }
+    }
+
+    pub(crate) fn create() -> Self {
+        Self::new(CREATE)
+    }
+
+    pub(crate) fn update() -> Self {
+        Self::new(&format!("local VERSION = '{LAYOUT_VERSION}'\n{UPDATE}"))
+    }
+
+    /// `EVALSHA sha 1 key` (or `EVAL source 1 key` when `by_hash` is false),
+    /// ready for the arguments.
+    pub(crate) fn command(&self, by_hash: bool, key: &str) -> Cmd {
+        let mut cmd = if by_hash {
+            let mut c = redis::cmd("EVALSHA");
+            c.arg(&self.sha);
+            c
+        } else {
+            let mut c = redis::cmd("EVAL");
+            c.arg(&self.source);
+            c
+        };
+        cmd.arg(1).arg(key);
+        cmd
+    }
+}

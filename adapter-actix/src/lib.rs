@@ -62,7 +62,7 @@
 //!
 //! | actix-session (and actix-web-flash-messages) | adapter-actix |
 //! |---|---|
-//! | `SessionMiddleware::new(store, key)` | [`SessionMiddleware::new(store, SessionConfig::default())`](SessionMiddleware::new): no signing key, the id is 128 random bits; only the cookie store takes a secret |
+//! | `SessionMiddleware::new(store, key)` | [`SessionMiddleware::new(store, SessionConfig::default())`](SessionMiddleware::new): no signing key, the id is 192 random bits; only the cookie store takes a secret |
 //! | `SessionMiddleware::builder(store, key).cookie_name(..).cookie_secure(..).cookie_http_only(..).cookie_same_site(..).cookie_path(..).cookie_domain(..).build()` | [`SessionConfig::builder()`](SessionConfig::builder)`.cookie_name(..).secure(..).http_only(..).same_site(Some(..)).path(..).domain(..).build()?`, checked when built |
 //! | `SessionLifecycle::BrowserSession` (`SessionLength::BrowserSession` before 0.7), `BrowserSession::state_ttl` | [`CookieLifetime::BrowserSession`] (the default) with `.idle_timeout(..)` |
 //! | `PersistentSession::session_ttl` (`SessionLength::Predetermined`) | `.lifetime(`[`CookieLifetime::Persistent`]`)`: `Max-Age` follows the idle deadline |

@@ -22,6 +22,12 @@ fn app(store: Switch<MemoryStore>) -> Router {
     let off = store.clone();
     Router::new()
         .route(
+            "/read",
+            get(|s: Session| async move {
+                Ok::<_, SessionError>(s.get::<i64>("n")?.unwrap_or(0).to_string())
+            }),
+        )
+        .route(
             "/incr",
             get(|s: Session| async move {
                 let n = s.get::<i64>("n")?.unwrap_or(0) + 1;
@@ -130,5 +136,30 @@ fn missing_layer_is_a_500_not_a_panic() {
         let resp = Client::new(addr).get("/no-layer").await;
         assert_eq!(resp.status, 500);
         assert_eq!(resp.body, "Session error");
+    });
+}
+
+#[test]
+fn read_only_requests_write_nothing() {
+    block_on(async {
+        let store = Switch::new(MemoryStore::new());
+        let addr = serve(app(store.clone())).await;
+        let mut c = Client::new(addr);
+        c.get("/incr").await;
+        let before = store.calls();
+        for _ in 0..20 {
+            assert_eq!(c.get("/read").await.body, "1");
+        }
+        let after = store.calls();
+        assert_eq!(after.load, before.load + 20);
+        assert_eq!(
+            (after.create, after.update, after.touch, after.delete),
+            (before.create, before.update, before.touch, before.delete),
+            "a read-only request must not write the store"
+        );
+        // A visitor without a session costs no store call at all.
+        let fresh = store.calls();
+        Client::new(addr).get("/read").await;
+        assert_eq!(store.calls(), fresh);
     });
 }

@@ -115,7 +115,22 @@ impl Settings {
                 std::mem::forget(store.spawn_cleanup(Duration::from_secs(60)));
                 Arc::new(store)
             }
-            _ => return Err("TEMP".into()),
+            StoreKind::Cookie => {
+                use crate::adapter::session_store_cookie::CookieStore;
+                let store = match &self.session_key {
+                    Some(key) => CookieStore::new(key.as_bytes(), config),
+                    // Logs a warning: sessions will not survive a restart.
+                    None => CookieStore::random_key(config),
+                };
+                Arc::new(store.map_err(|e| format!("SESSION_KEY: {e}"))?)
+            }
+            StoreKind::Redis => {
+                use crate::adapter::session_store_redis::RedisStore;
+                let store = RedisStore::builder(self.redis_url.clone())
+                    .build()
+                    .map_err(|e| format!("REDIS_URL={:?}: {e}", self.redis_url))?;
+                Arc::new(store)
+            }
         })
     }
 }

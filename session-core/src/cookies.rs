@@ -61,12 +61,33 @@ impl Cookies {
 
     /// Sets a cookie on the response, with whatever attributes it carries.
     ///
-    /// The name must be a valid token other than the session cookie's, and
-    /// the path and domain may not hold `;` or control characters; the value
-    /// is percent-encoded.
+    /// The same rules as the session cookie's config: the name must be a
+    /// valid token other than the session cookie's; the path and domain may
+    /// not hold `;` or control characters; `__Host-` and `__Secure-` names,
+    /// `SameSite=None` and `Partitioned` need `Secure`. The value is
+    /// percent-encoded. After the response was committed it returns
+    /// [`SessionError::Finished`].
     pub fn add(&self, cookie: Cookie<'static>) -> Result<(), SessionError> {
         let mut inner = self.session.lock();
+        if inner.finished {
+            return Err(SessionError::Finished);
+        }
         check_token("cookie name", cookie.name())?;
+        let secure = cookie.secure() == Some(true);
+        if cookie.name().starts_with("__Host-")
+            && (!secure || cookie.path() != Some("/") || cookie.domain().is_some())
+        {
+            return Err(ConfigError::HostPrefix.into());
+        }
+        if cookie.name().starts_with("__Secure-") && !secure {
+            return Err(ConfigError::SecurePrefix.into());
+        }
+        if cookie.same_site() == Some(cookie::SameSite::None) && !secure {
+            return Err(ConfigError::SameSiteNoneNeedsSecure.into());
+        }
+        if cookie.partitioned() == Some(true) && !secure {
+            return Err(ConfigError::PartitionedNeedsSecure.into());
+        }
         if cookie.name() == inner.config.name {
             return Err(ConfigError::Invalid {
                 what: "cookie name",

@@ -62,7 +62,7 @@ pub struct Redirect {
 }
 
 /// What an adapter adds to the response after a commit.
-#[derive(Debug, Default)]
+#[derive(Default)]
 #[must_use]
 pub struct Committed {
     /// `Set-Cookie` header values, the session cookie last.
@@ -72,6 +72,22 @@ pub struct Committed {
     pub no_store: bool,
     /// The handler used the session: add `Vary: Cookie`.
     pub vary_cookie: bool,
+}
+
+impl std::fmt::Debug for Committed {
+    // The session cookie carries the token: show only the cookie names.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self
+            .set_cookies
+            .iter()
+            .map(|c| c.split('=').next().unwrap_or(""))
+            .collect();
+        f.debug_struct("Committed")
+            .field("set_cookies", &names)
+            .field("no_store", &self.no_store)
+            .field("vary_cookie", &self.vary_cookie)
+            .finish()
+    }
 }
 
 impl SessionManager {
@@ -145,14 +161,22 @@ impl SessionManager {
     /// instead of the handler's response, so no write is lost silently.
     pub async fn commit(&self, session: &Session, status: u16) -> Result<Committed, SessionError> {
         let now = self.clock.now();
-        let commit = self.core.finish(session, status, now)?;
-        let renewing = commit.delete.is_some();
-        let saved = match &commit.save {
+        let mut commit = self.core.finish(session, status, now)?;
+        let saved = match commit.save.take() {
             None => None,
-            Some(Save::Update(record, delta)) => self.store.update(record, delta).await?,
-            Some(Save::Touch(record)) => self.store.touch(record).await?,
-            Some(Save::Create(record)) => {
-                let mut record = record.clone();
+            Some(Save::Update(record, delta)) => {
+                let token = self.store.update(&record, &delta).await?;
+                if token.is_none() {
+                    // Deleted meanwhile (a logout in another tab) or
+                    // expired during the request: never resurrected, and
+                    // the cookie is left alone, since a concurrent login
+                    // may just have set a new one.
+                    tracing::warn!(session = %record.id.short(), "session gone before its change was saved");
+                }
+                token
+            }
+            Some(Save::Touch(record)) => self.store.touch(&record).await?,
+            Some(Save::Create(mut record)) => {
                 let mut token = None;
                 for _ in 0..CREATE_ATTEMPTS {
                     token = self.store.create(&record).await?;
@@ -173,7 +197,7 @@ impl SessionManager {
                 Ok(()) => {}
                 // After a renew the session lives on under its new id; a
                 // stale old record only idles out.
-                Err(e) if renewing && saved.is_some() => {
+                Err(e) if commit.renewed && saved.is_some() => {
                     tracing::warn!(error = %e, "could not delete the old record after a renew");
                 }
                 Err(e) => return Err(e.into()),

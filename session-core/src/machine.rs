@@ -159,6 +159,11 @@ pub struct Commit {
     /// The handler read or changed the session: the response varies on
     /// `Cookie`.
     pub vary_cookie: bool,
+    /// The delete retires the id of a renewed session whose data now lives
+    /// under a new id: if it fails, the session is still safe, so the
+    /// failure is logged rather than answered. (A destroy's delete must
+    /// succeed.)
+    pub renewed: bool,
     cookie: CookiePlan,
     deadline: Option<Timestamp>,
 }
@@ -170,6 +175,7 @@ impl Commit {
             delete: None,
             cookies,
             vary_cookie,
+            renewed: false,
             cookie: CookiePlan::Leave,
             deadline: None,
         }
@@ -213,21 +219,24 @@ impl SessionCore {
     /// A malformed token, or more than one session cookie in the request
     /// (cookie tossing), gives no token: the request gets a fresh session.
     pub fn start<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a [u8]>) -> Start {
-        let mut token: Option<&str> = None;
+        let mut token: Option<String> = None;
         let mut count = 0usize;
         // Kept only when the request has cookies besides the session's, for
         // `Cookies::get`: the common request allocates nothing here.
         let mut others: Option<String> = None;
         for raw in cookie_headers {
-            let Ok(text) = std::str::from_utf8(raw) else {
-                tracing::debug!("skipping a Cookie header that is not UTF-8");
-                continue;
-            };
+            // One cookie with bad bytes (say, set by a sibling subdomain)
+            // must not cost the session: decode lossily; the bad pair's
+            // value then fails its own checks.
+            let text = String::from_utf8_lossy(raw);
+            let text: &str = &text;
             let mut has_other = false;
             for (name, value) in pairs(text) {
                 if name == self.config.name {
                     count += 1;
-                    token = Some(value);
+                    if count == 1 {
+                        token = Some(value.to_owned());
+                    }
                 } else {
                     has_other = true;
                 }
@@ -243,7 +252,7 @@ impl SessionCore {
             }
         }
         let token = match (count, token) {
-            (1, Some(t)) if self.token_is_well_formed(t) => Some(t.to_owned()),
+            (1, Some(t)) if self.token_is_well_formed(&t) => Some(t),
             (1, Some(_)) => {
                 tracing::debug!("malformed session token: starting a fresh session");
                 None
@@ -431,6 +440,7 @@ impl SessionCore {
                     delete: Some(loaded.id),
                     cookies,
                     vary_cookie: vary,
+                    renewed: false,
                     cookie: CookiePlan::Expire,
                     deadline: None,
                 });
@@ -446,7 +456,10 @@ impl SessionCore {
             let mut record = self.record(self.new_id()?, loaded.created_at, now);
             record.data = data;
             record.flash = flash;
-            return Ok(self.create(record, Some(loaded.id), cookies, vary));
+            return Ok(Commit {
+                renewed: true,
+                ..self.create(record, Some(loaded.id), cookies, vary)
+            });
         }
 
         let mut delta = Delta {
@@ -474,6 +487,7 @@ impl SessionCore {
                 delete: None,
                 cookies,
                 vary_cookie: vary,
+                renewed: false,
                 cookie: plan,
                 deadline,
             });
@@ -488,6 +502,7 @@ impl SessionCore {
                 delete: None,
                 cookies,
                 vary_cookie: vary,
+                renewed: false,
                 cookie: plan,
                 deadline,
             });
@@ -508,6 +523,7 @@ impl SessionCore {
             delete,
             cookies,
             vary_cookie: vary,
+            renewed: false,
             cookie: CookiePlan::FromSave { current: None },
             deadline,
         }

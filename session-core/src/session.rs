@@ -38,7 +38,6 @@ pub(crate) enum Keep {
     All,
 }
 
-#[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) config: Arc<SessionConfig>,
     pub(crate) loaded: Option<Loaded>,
@@ -171,7 +170,10 @@ impl Session {
             return false;
         };
         let was = inner.data.remove(key).is_some();
-        inner.changes.insert(key.to_owned(), None);
+        // Removing what is not there changes nothing: no store write.
+        if was {
+            inner.changes.insert(key.to_owned(), None);
+        }
         was
     }
 

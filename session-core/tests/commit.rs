@@ -125,16 +125,13 @@ fn a_change_is_an_update_with_a_delta() {
     let s = resume(&core, &r, t(10)).session;
     s.insert("n", &2).unwrap();
     s.remove("user");
-    s.remove("never-there");
+    assert!(!s.remove("never-there"));
     let c = core.finish(&s, 200, t(10)).unwrap();
     let Some(Save::Update(next, delta)) = &c.save else {
         panic!("{c:?}")
     };
     assert_eq!(delta.set, vec![("n".to_owned(), Value::from("2"))]);
-    assert_eq!(
-        delta.removed,
-        vec!["never-there".to_owned(), "user".to_owned()]
-    );
+    assert_eq!(delta.removed, vec!["user".to_owned()]);
     assert!(!delta.cleared);
     assert_eq!(next.idle_deadline, t(10).add(30 * MIN));
     assert_eq!(next.created_at, t(0));
@@ -446,4 +443,76 @@ fn debug_output_hides_tokens() {
     let resumed = resume(&core, &r, t(1));
     let shown = format!("{:?}", resumed.session);
     assert!(!shown.contains(&r.id.to_string()), "{shown}");
+}
+
+#[test]
+fn response_cookies_follow_the_same_rules() {
+    use session_core::cookie::SameSite;
+    use session_core::{ConfigError, Cookie};
+    let core = core();
+    let s = core.resume(core.start([]), None, t(0)).session;
+    let cookies = s.cookies();
+    let bad = |c: Cookie<'static>| match cookies.add(c) {
+        Err(SessionError::InvalidCookie(e)) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        bad(Cookie::build(("__Host-a", "1")).path("/").build()),
+        ConfigError::HostPrefix
+    );
+    assert_eq!(
+        bad(Cookie::build(("__Secure-a", "1")).build()),
+        ConfigError::SecurePrefix
+    );
+    assert_eq!(
+        bad(Cookie::build(("a", "1")).same_site(SameSite::None).build()),
+        ConfigError::SameSiteNoneNeedsSecure
+    );
+    assert!(matches!(
+        bad(Cookie::build(("a", "1")).path("/x;y").build()),
+        ConfigError::BadChar { .. }
+    ));
+    assert!(matches!(
+        bad(Cookie::new("session", "x")),
+        ConfigError::Invalid { .. }
+    ));
+    cookies
+        .add(
+            Cookie::build(("__Host-a", "v a;l"))
+                .path("/")
+                .secure(true)
+                .build(),
+        )
+        .unwrap();
+    let c = core.finish(&s, 200, t(0)).unwrap();
+    assert_eq!(
+        c.cookies,
+        vec!["__Host-a=v%20a%3Bl; Secure; Path=/".to_owned()]
+    );
+    assert!(matches!(
+        cookies.add(Cookie::new("late", "1")),
+        Err(SessionError::Finished)
+    ));
+}
+
+#[test]
+fn a_bad_byte_in_another_cookie_does_not_cost_the_session() {
+    let core = core();
+    let id = SessionId::from_bytes([1; 24]).to_string();
+    let mut header = b"junk=\xff\xfe; ".to_vec();
+    header.extend_from_slice(format!("session={id}").as_bytes());
+    assert_eq!(core.start([header.as_slice()]).token(), Some(id.as_str()));
+}
+
+#[test]
+fn a_failed_delete_after_destroy_is_an_error_but_not_after_renew() {
+    let core = core();
+    let r = stored(&core, 0);
+    let s = resume(&core, &r, t(10)).session;
+    s.renew();
+    assert!(core.finish(&s, 200, t(10)).unwrap().renewed);
+    let s = resume(&core, &r, t(10)).session;
+    s.destroy();
+    s.flash().set("notice", "bye").unwrap();
+    assert!(!core.finish(&s, 200, t(10)).unwrap().renewed);
 }

@@ -29,7 +29,10 @@
 //!   serialized and no lock is held across an `.await`. Reads never take a
 //!   global lock.
 //! - With [`max_sessions`](MemoryStoreBuilder::max_sessions), a full store
-//!   first drops expired records, then follows [`WhenFull`].
+//!   first drops expired records (at most one sweep a second), then
+//!   follows [`WhenFull`]. Eviction picks the soonest-expiring record of
+//!   one shard (1/64 of the store), not of the whole map, so it stays
+//!   cheap under a flood of new sessions.
 //! - Records are keyed by the raw session id. The map lives in process
 //!   memory, which also holds the ids in request buffers, so a keyed hash
 //!   would protect nothing here (see SECURITY.md).
@@ -88,6 +91,9 @@ struct Shared {
     len: AtomicUsize,
     /// The latest `now` seen from callers; the store never reads a clock.
     seen: AtomicI64,
+    /// When a full store last swept, so a full store sweeps at most once a
+    /// second instead of on every create.
+    last_sweep: AtomicI64,
     max: Option<usize>,
     when_full: WhenFull,
 }
@@ -140,6 +146,7 @@ impl MemoryStoreBuilder {
                 shards: (0..SHARDS).map(|_| Shard::default()).collect(),
                 len: AtomicUsize::new(0),
                 seen: AtomicI64::new(i64::MIN),
+                last_sweep: AtomicI64::new(i64::MIN),
                 max: self.max,
                 when_full: self.when_full,
             }),
@@ -192,9 +199,12 @@ impl MemoryStore {
         Timestamp::from_unix_millis(seen.max(at_least.unix_millis()))
     }
 
+    fn shard_index(id: &SessionId) -> usize {
+        usize::from(id.as_bytes()[ID_SHARD_BYTE]) % SHARDS
+    }
+
     fn shard(&self, id: &SessionId) -> &Shard {
-        let b = id.as_bytes();
-        &self.shared.shards[usize::from(b[ID_SHARD_BYTE]) % SHARDS]
+        &self.shared.shards[Self::shard_index(id)]
     }
 
     /// Drops every record expired at `now`; returns how many. Needs no
@@ -213,7 +223,7 @@ impl MemoryStore {
     }
 
     /// Makes room for one record, or refuses.
-    fn reserve(&self, now: Timestamp) -> Result<(), StoreError> {
+    fn reserve(&self, now: Timestamp, shard: usize) -> Result<(), StoreError> {
         let Some(max) = self.shared.max else {
             self.shared.len.fetch_add(1, Ordering::Relaxed);
             return Ok(());
@@ -231,10 +241,10 @@ impl MemoryStore {
                 }
                 continue;
             }
-            if attempt == 0 && self.sweep(now) > 0 {
+            if attempt == 0 && self.sweep_due(now) && self.sweep(now) > 0 {
                 continue;
             }
-            if self.shared.when_full == WhenFull::EvictSoonestExpiring && self.evict_one() {
+            if self.shared.when_full == WhenFull::EvictSoonestExpiring && self.evict_one(shard) {
                 continue;
             }
             break;
@@ -242,21 +252,37 @@ impl MemoryStore {
         Err(StoreError::new(StoreErrorKind::Unavailable, StoreFull(max)))
     }
 
-    /// Evicts the record with the earliest `keep_until`.
-    fn evict_one(&self) -> bool {
-        let mut best: Option<(Timestamp, SessionId)> = None;
-        for shard in &self.shared.shards {
-            for (id, r) in read(shard).iter() {
-                if best.is_none_or(|(t, _)| r.keep_until < t) {
-                    best = Some((r.keep_until, *id));
-                }
+    /// True at most once a second (by callers' time): a full store does
+    /// not pay a whole-map sweep on every create.
+    fn sweep_due(&self, now: Timestamp) -> bool {
+        let last = self.shared.last_sweep.load(Ordering::Relaxed);
+        now.unix_millis().saturating_sub(last) >= 1000
+            && self
+                .shared
+                .last_sweep
+                .compare_exchange(last, now.unix_millis(), Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Evicts the record with the earliest `keep_until` in the new record's
+    /// shard (or the next non-empty one): a 1/64 sample of the store, so a
+    /// full store's create costs one shard scan, not a whole-map scan.
+    fn evict_one(&self, start: usize) -> bool {
+        for k in 0..SHARDS {
+            let shard = &self.shared.shards[(start + k) % SHARDS];
+            let mut map = write(shard);
+            let soonest = map
+                .iter()
+                .min_by_key(|(_, r)| r.keep_until)
+                .map(|(id, _)| *id);
+            if let Some(id) = soonest {
+                map.remove(&id);
+                drop(map);
+                self.shared.len.fetch_sub(1, Ordering::Relaxed);
+                return true;
             }
         }
-        let Some((_, id)) = best else { return false };
-        if write(self.shard(&id)).remove(&id).is_some() {
-            self.shared.len.fetch_sub(1, Ordering::Relaxed);
-        }
-        true
+        false
     }
 }
 
@@ -298,7 +324,10 @@ impl SessionStore for MemoryStore {
         if read(self.shard(&record.id)).contains_key(&record.id) {
             return Ok(None);
         }
-        self.reserve(self.now_hint(record.created_at))?;
+        self.reserve(
+            self.now_hint(record.created_at),
+            Self::shard_index(&record.id),
+        )?;
         let mut map = write(self.shard(&record.id));
         if map.contains_key(&record.id) {
             drop(map);

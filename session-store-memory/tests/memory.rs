@@ -99,16 +99,25 @@ fn full_store_sweeps_expired_first() {
 #[test]
 fn full_store_evicts_the_soonest_expiring() {
     block_on(async {
+        // Ids in the same shard, so the shard-local choice is the global one.
         let store = MemoryStore::builder()
             .max_sessions(2)
             .when_full(WhenFull::EvictSoonestExpiring)
             .build();
-        let soon = record_with(&[]);
+        let same_shard = |n: u8| {
+            let mut bytes = [n; 24];
+            bytes[23] = 0;
+            session_core::SessionId::from_bytes(bytes)
+        };
+        let mut soon = record_with(&[]);
+        soon.id = same_shard(1);
         let mut late = record_with(&[]);
+        late.id = same_shard(2);
         late.keep_until = late.keep_until.add(Duration::from_secs(600));
         store.create(&soon).await.unwrap().unwrap();
         store.create(&late).await.unwrap().unwrap();
-        let newest = record_with(&[]);
+        let mut newest = record_with(&[]);
+        newest.id = same_shard(3);
         store.create(&newest).await.unwrap().unwrap();
         let now = newest.created_at;
         assert!(store

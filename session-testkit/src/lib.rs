@@ -31,7 +31,7 @@ pub mod switch;
 
 pub use clock::ManualClock;
 pub use redis::{RedisCluster, RedisServer};
-pub use switch::Switch;
+pub use switch::{Calls, Switch};
 
 /// Runs a future to completion on a fresh multi-threaded runtime.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {

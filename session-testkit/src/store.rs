@@ -188,13 +188,44 @@ pub async fn update_missing_is_gone<S: SessionStore + ?Sized>(store: &S, side: S
     let token = create(store, &r).await;
     store.delete(&r.id).await.expect("delete");
     assert_eq!(store.update(&r, &delta).await.expect("update"), None);
+    assert_eq!(store.touch(&r).await.expect("touch"), None);
     assert!(load(store, &token, now()).await.is_none());
 }
 
-/// A touch moves the deadlines and keeps the data.
-pub async fn touch_extends<S: SessionStore + ?Sized>(store: &S, _side: Side) {
+/// Renew: the new record is created, then the old one deleted; only the
+/// new id loads.
+pub async fn renew_moves_the_session<S: SessionStore + ?Sized>(store: &S, side: Side) {
+    let old = record_with(&[("user", "\"alice\"")]);
+    let old_token = create(store, &old).await;
+    let mut new = old.clone();
+    new.id = RandomIds::new().next_id().expect("rng");
+    let new_token = create(store, &new).await;
+    store.delete(&old.id).await.expect("delete old");
+    let got = load(store, &new_token, now())
+        .await
+        .expect("the renewed session");
+    assert_eq!(got.id, new.id);
+    assert_eq!(got.data, old.data);
+    if side == Side::Server {
+        assert!(
+            load(store, &old_token, now()).await.is_none(),
+            "the old id is dead"
+        );
+    }
+}
+
+/// A touch moves the deadlines and keeps the data, including data another
+/// request stored meanwhile (a touch is not a whole-record write).
+pub async fn touch_extends<S: SessionStore + ?Sized>(store: &S, side: Side) {
     let r = record_with(&[("a", "1")]);
     create(store, &r).await;
+    if side == Side::Server {
+        let d = Delta {
+            set: vec![("x".into(), value("9"))],
+            ..Delta::default()
+        };
+        assert!(store.update(&r, &d).await.expect("update").is_some());
+    }
     let mut later = r.clone();
     later.idle_deadline = r.idle_deadline.add(Duration::from_secs(60));
     later.keep_until = r.keep_until.add(Duration::from_secs(60));
@@ -203,7 +234,10 @@ pub async fn touch_extends<S: SessionStore + ?Sized>(store: &S, _side: Side) {
     let at = r.keep_until.add(Duration::from_secs(1));
     let got = load(store, &token, at).await.expect("touched record");
     assert_eq!(got.idle_deadline, later.idle_deadline);
-    assert_eq!(keys(&got), ["a"]);
+    match side {
+        Side::Server => assert_eq!(keys(&got), ["a", "x"], "a touch must not overwrite data"),
+        Side::Client => assert_eq!(keys(&got), ["a"]),
+    }
 }
 
 /// A record is never returned at or after its keep-until, swept or not.
@@ -274,7 +308,21 @@ pub async fn concurrent_writers<S: SessionStore + ?Sized>(store: Arc<S>, side: S
 
 /// Garbage tokens load nothing and do not error.
 pub async fn bad_tokens<S: SessionStore + ?Sized>(store: &S, _side: Side) {
-    for token in ["", "x", "AAAA", &"A".repeat(32), &"_".repeat(4096)] {
+    let odd = [
+        "a b",
+        "*",
+        "key:with:colons",
+        "../../etc/passwd",
+        "é",
+        "\u{0}",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA*",
+    ];
+    let long = ["A".repeat(32), "_".repeat(4096), "A".repeat(10_000)];
+    let all = ["", "x", "AAAA"]
+        .into_iter()
+        .chain(odd)
+        .chain(long.iter().map(String::as_str));
+    for token in all {
         let got = store.load(token, now()).await;
         assert!(matches!(got, Ok(None)), "token {token:?} gave {got:?}");
     }
@@ -306,7 +354,7 @@ macro_rules! store_suite {
             $crate::store_suite!(@case $side, $make;
                 load_missing, round_trip, create_is_insert_only, update_applies_delta,
                 updates_merge, update_missing_is_gone, touch_extends, expiry_is_exact,
-                delete_removes, large_value, bad_tokens);
+                delete_removes, large_value, bad_tokens, renew_moves_the_session);
             #[test]
             fn concurrent_writers() {
                 $crate::block_on(async {

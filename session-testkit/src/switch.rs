@@ -1,17 +1,35 @@
 //! A fault injector: wraps a real store and fails every call while off.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use session_core::{Delta, Record, SessionId, SessionStore, StoreError, StoreErrorKind, Timestamp};
 
 /// Wraps a real store; while [`off`](Self::off), every call fails with
-/// `Unavailable`, as an unreachable store would. Clones share the switch.
+/// `Unavailable`, as an unreachable store would. It also counts the calls
+/// of each kind ([`calls`](Self::calls)). Clones share the switch and the
+/// counts.
 #[derive(Clone, Debug)]
 pub struct Switch<S> {
     store: S,
     down: Arc<AtomicBool>,
+    counts: Arc<[AtomicUsize; 5]>,
+}
+
+/// Calls a [`Switch`] has seen, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Calls {
+    /// `load`
+    pub load: usize,
+    /// `create`
+    pub create: usize,
+    /// `update`
+    pub update: usize,
+    /// `touch`
+    pub touch: usize,
+    /// `delete`
+    pub delete: usize,
 }
 
 impl<S> Switch<S> {
@@ -20,6 +38,19 @@ impl<S> Switch<S> {
         Self {
             store,
             down: Arc::new(AtomicBool::new(false)),
+            counts: Arc::new(Default::default()),
+        }
+    }
+
+    /// The calls seen so far.
+    pub fn calls(&self) -> Calls {
+        let c = |i: usize| self.counts[i].load(Ordering::SeqCst);
+        Calls {
+            load: c(0),
+            create: c(1),
+            update: c(2),
+            touch: c(3),
+            delete: c(4),
         }
     }
 
@@ -33,7 +64,8 @@ impl<S> Switch<S> {
         self.down.store(false, Ordering::SeqCst);
     }
 
-    fn check(&self) -> Result<(), StoreError> {
+    fn check(&self, kind: usize) -> Result<(), StoreError> {
+        self.counts[kind].fetch_add(1, Ordering::SeqCst);
         if self.down.load(Ordering::SeqCst) {
             return Err(StoreError::from_kind(StoreErrorKind::Unavailable));
         }
@@ -47,23 +79,23 @@ impl<S: SessionStore> SessionStore for Switch<S> {
         self.store.client_side()
     }
     async fn load(&self, token: &str, now: Timestamp) -> Result<Option<Record>, StoreError> {
-        self.check()?;
+        self.check(0)?;
         self.store.load(token, now).await
     }
     async fn create(&self, record: &Record) -> Result<Option<String>, StoreError> {
-        self.check()?;
+        self.check(1)?;
         self.store.create(record).await
     }
     async fn update(&self, record: &Record, delta: &Delta) -> Result<Option<String>, StoreError> {
-        self.check()?;
+        self.check(2)?;
         self.store.update(record, delta).await
     }
     async fn touch(&self, record: &Record) -> Result<Option<String>, StoreError> {
-        self.check()?;
+        self.check(3)?;
         self.store.touch(record).await
     }
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.check()?;
+        self.check(4)?;
         self.store.delete(id).await
     }
 }

@@ -1,0 +1,402 @@
+//! The cookie store: keys, sealing, opening, and the `SessionStore` impl.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::hkdf;
+use ring::rand::{SecureRandom, SystemRandom};
+use session_core::{Delta, Record, SessionConfig, SessionId, SessionStore, StoreError, Timestamp};
+
+use crate::{
+    decode_record, encode_record, nonce, CookieStoreError, MAX_COOKIE_BYTES, MIN_SECRET_LEN,
+    SEAL_VERSION,
+};
+
+/// Bytes of the AES-GCM tag.
+const TAG_LEN: usize = 16;
+/// Bytes before the ciphertext: the version byte and the nonce.
+const HEADER_LEN: usize = 1 + NONCE_LEN;
+/// The most bytes a cookie value of [`MAX_COOKIE_BYTES`] characters decodes to.
+const MAX_SEALED_BYTES: usize = MAX_COOKIE_BYTES / 4 * 3;
+/// The HKDF-SHA256 salt (fixed: the master secret carries the entropy).
+const HKDF_SALT: &[u8] = b"session-store-cookie/v1 salt";
+/// The HKDF-SHA256 info for the AES-256-GCM key.
+const HKDF_INFO: &[u8] = b"session-store-cookie/v1 AES-256-GCM cookie key";
+
+thread_local! {
+    /// The buffer a seal builds its plaintext and ciphertext in.
+    static SEAL_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A client-side session store: each session is sealed with AES-256-GCM
+/// into the cookie value itself.
+///
+/// Build one from the same [`SessionConfig`] the session manager uses (the
+/// cookie name is bound into every seal, and the cookie's attributes count
+/// against the browser's 4096-byte limit). Cloning is cheap and clones share
+/// the keys.
+///
+/// ```
+/// use session_core::SessionConfig;
+/// use session_store_cookie::CookieStore;
+///
+/// let config = SessionConfig::default();
+/// let store = CookieStore::builder(&config)
+///     .secret(b"the current secret: 32 bytes or more")
+///     .secret(b"the previous secret, still accepted")
+///     .build()?;
+/// assert_eq!(store.cookie_name(), "session");
+/// # Ok::<(), session_store_cookie::CookieStoreError>(())
+/// ```
+#[derive(Clone)]
+pub struct CookieStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The current key first, then older keys still accepted.
+    keys: Vec<LessSafeKey>,
+    /// The session cookie's name.
+    cookie_name: Box<str>,
+    /// The associated data: the seal version byte, then the cookie name.
+    aad: Box<[u8]>,
+    /// Bytes the cookie name and attributes take in `Set-Cookie`.
+    overhead: usize,
+    rng: SystemRandom,
+}
+
+impl fmt::Debug for CookieStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CookieStore")
+            .field("cookie_name", &self.cookie_name())
+            .field("keys", &self.inner.keys.len())
+            .field("overhead", &self.inner.overhead)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`CookieStore`]; see [`CookieStore::builder`].
+///
+/// Give the secrets newest first: the first seals, every one opens.
+/// Without any secret, [`build`](Self::build) uses a random key and logs a
+/// warning.
+pub struct CookieStoreBuilder {
+    cookie_name: String,
+    overhead: usize,
+    keys: Vec<LessSafeKey>,
+    error: Option<CookieStoreError>,
+}
+
+impl fmt::Debug for CookieStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CookieStoreBuilder")
+            .field("cookie_name", &self.cookie_name)
+            .field("keys", &self.keys.len())
+            .field("overhead", &self.overhead)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CookieStoreBuilder {
+    /// Adds a master secret of at least [`MIN_SECRET_LEN`] bytes.
+    ///
+    /// The first secret given is the current one: every write seals with
+    /// it. Later ones are older secrets that still open cookies (rotation);
+    /// a cookie opened with one is re-sealed with the current key on its
+    /// next write. A short secret makes [`build`](Self::build) fail.
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        let secret = secret.as_ref();
+        if self.error.is_none() {
+            let index = self.keys.len();
+            if secret.len() < MIN_SECRET_LEN {
+                self.error = Some(CookieStoreError::SecretTooShort {
+                    index,
+                    len: secret.len(),
+                });
+            } else {
+                match derive_key(secret) {
+                    Ok(key) => self.keys.push(key),
+                    Err(e) => self.error = Some(e),
+                }
+            }
+        }
+        self
+    }
+
+    /// Adds several master secrets, newest first (see
+    /// [`secret`](Self::secret)).
+    pub fn secrets<I, S>(self, secrets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        secrets.into_iter().fold(self, Self::secret)
+    }
+
+    /// Checks the settings and builds the store.
+    ///
+    /// With no secret, the store seals with a random key and logs a
+    /// `tracing` warning: its sessions do not survive a restart and are not
+    /// understood by other processes.
+    pub fn build(self) -> Result<CookieStore, CookieStoreError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut aad = Vec::with_capacity(1 + self.cookie_name.len());
+        aad.push(SEAL_VERSION);
+        aad.extend_from_slice(self.cookie_name.as_bytes());
+        let rng = SystemRandom::new();
+        let mut keys = self.keys;
+        if keys.is_empty() {
+            let mut secret = [0u8; MIN_SECRET_LEN];
+            rng.fill(&mut secret)
+                .map_err(|_| CookieStoreError::Random)?;
+            keys.push(derive_key(&secret)?);
+            secret.fill(0);
+            tracing::warn!(
+                cookie = %self.cookie_name,
+                "no cookie store secret configured: sealing sessions with a random key. Sessions \
+                 will not survive a restart and will not be understood by other processes; \
+                 configure a secret of at least {MIN_SECRET_LEN} random bytes"
+            );
+        }
+        let store = CookieStore {
+            inner: Arc::new(Inner {
+                keys,
+                cookie_name: self.cookie_name.into_boxed_str(),
+                aad: aad.into_boxed_slice(),
+                overhead: self.overhead,
+                rng,
+            }),
+        };
+        // The smallest record must fit, or every write would fail.
+        if store.max_token_len() < empty_record_token_len() {
+            return Err(CookieStoreError::NoRoom {
+                overhead: self.overhead,
+            });
+        }
+        Ok(store)
+    }
+}
+
+impl CookieStore {
+    /// A store sealing with `secret` (at least [`MIN_SECRET_LEN`] bytes),
+    /// for sessions configured by `config`.
+    ///
+    /// For key rotation use [`builder`](Self::builder).
+    pub fn new(secret: impl AsRef<[u8]>, config: &SessionConfig) -> Result<Self, CookieStoreError> {
+        Self::builder(config).secret(secret).build()
+    }
+
+    /// A builder for sessions configured by `config`: the cookie name is
+    /// bound into each seal and the cookie's attributes count against the
+    /// browser's limit.
+    pub fn builder(config: &SessionConfig) -> CookieStoreBuilder {
+        CookieStoreBuilder {
+            cookie_name: config.cookie_name().to_owned(),
+            overhead: config.cookie_overhead(),
+            keys: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// A store with a random key, for development and tests only. It logs
+    /// a warning: sessions sealed with it do not survive a restart and are
+    /// not understood by other processes.
+    pub fn random_key(config: &SessionConfig) -> Result<Self, CookieStoreError> {
+        Self::builder(config).build()
+    }
+
+    /// The session cookie's name (bound into every seal).
+    pub fn cookie_name(&self) -> &str {
+        &self.inner.cookie_name
+    }
+
+    /// The longest sealed value that fits a `Set-Cookie` header of at most
+    /// [`MAX_COOKIE_BYTES`] with this cookie's name and attributes.
+    pub fn max_token_len(&self) -> usize {
+        MAX_COOKIE_BYTES.saturating_sub(self.inner.overhead)
+    }
+
+    /// Seals `record` with the current key into a cookie value.
+    ///
+    /// Fails with [`CookieStoreError::TooLarge`] when the `Set-Cookie`
+    /// header would exceed [`MAX_COOKIE_BYTES`].
+    pub fn seal(&self, record: &Record) -> Result<String, CookieStoreError> {
+        // The plaintext is built in a per-thread buffer, reused (no large
+        // allocation per seal) and wiped after each seal.
+        SEAL_BUF.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => {
+                let sealed = self.seal_in(record, &mut buf);
+                buf.fill(0);
+                buf.clear();
+                if buf.capacity() > 2 * MAX_COOKIE_BYTES {
+                    *buf = Vec::new();
+                }
+                sealed
+            }
+            Err(_) => self.seal_in(record, &mut Vec::new()),
+        })
+    }
+
+    fn seal_in(&self, record: &Record, buf: &mut Vec<u8>) -> Result<String, CookieStoreError> {
+        let inner = &*self.inner;
+        buf.push(SEAL_VERSION);
+        buf.extend_from_slice(&[0; NONCE_LEN]);
+        // The plaintext is exactly `Record::encode()`.
+        encode_record(record, buf);
+        let token_len = base64::encoded_len(buf.len() + TAG_LEN, false).unwrap_or(usize::MAX);
+        let header_len = token_len.saturating_add(inner.overhead);
+        if header_len > MAX_COOKIE_BYTES {
+            tracing::debug!(header_len, "sealed session too large for a cookie");
+            return Err(CookieStoreError::TooLarge {
+                header_len,
+                limit: MAX_COOKIE_BYTES,
+            });
+        }
+        let nonce = nonce::next(&inner.rng).ok_or(CookieStoreError::Random)?;
+        buf[1..HEADER_LEN].copy_from_slice(&nonce);
+        // `build` never makes a store without a key.
+        let current = inner.keys.first().ok_or(CookieStoreError::Crypto)?;
+        let tag = current
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&inner.aad[..]),
+                &mut buf[HEADER_LEN..],
+            )
+            .map_err(|_| CookieStoreError::Crypto)?;
+        buf.extend_from_slice(tag.as_ref());
+        Ok(URL_SAFE_NO_PAD.encode(&buf[..]))
+    }
+
+    /// Opens a cookie value sealed by a store with one of these keys and
+    /// this cookie name.
+    ///
+    /// Returns `None`, logged at debug level, for anything that is not
+    /// such a value (empty, garbage, truncated, tampered with, sealed with
+    /// another key or for another cookie name) and for a session kept past
+    /// its [`keep_until`](Record::keep_until) at `now`.
+    pub fn open(&self, token: &str, now: Timestamp) -> Option<Record> {
+        match self.try_open(token, now) {
+            Ok(record) => Some(record),
+            Err(why) => {
+                tracing::debug!(why, "cookie session not opened: starting a fresh session");
+                None
+            }
+        }
+    }
+
+    fn try_open(&self, token: &str, now: Timestamp) -> Result<Record, &'static str> {
+        if token.is_empty() {
+            return Err("empty value");
+        }
+        if token.len() > MAX_COOKIE_BYTES {
+            return Err("longer than a cookie");
+        }
+        // The value is opened on the stack, not the heap, and the
+        // plaintext is wiped afterwards.
+        let mut buf = [0u8; MAX_SEALED_BYTES];
+        let opened = self.open_in(token, now, &mut buf);
+        buf.fill(0);
+        opened
+    }
+
+    fn open_in(
+        &self,
+        token: &str,
+        now: Timestamp,
+        buf: &mut [u8; MAX_SEALED_BYTES],
+    ) -> Result<Record, &'static str> {
+        let inner = &*self.inner;
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(token, &mut buf[..])
+            .map_err(|_| "not base64url")?;
+        if len < HEADER_LEN + 1 + TAG_LEN {
+            return Err("too short");
+        }
+        if buf[0] != SEAL_VERSION {
+            return Err("unknown seal version");
+        }
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&buf[1..HEADER_LEN]);
+        for (n, key) in inner.keys.iter().enumerate() {
+            if n > 0 {
+                // A failed open wipes the buffer: decode the value again.
+                URL_SAFE_NO_PAD
+                    .decode_slice(token, &mut buf[..])
+                    .map_err(|_| "not base64url")?;
+            }
+            let opened = key.open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&inner.aad[..]),
+                &mut buf[HEADER_LEN..len],
+            );
+            let Ok(plain) = opened else { continue };
+            let record = decode_record(plain).map_err(|_| "sealed record does not decode")?;
+            if !record.is_kept_at(now) {
+                return Err("sealed session past its keep-until (replayed or expired)");
+            }
+            if n > 0 {
+                tracing::debug!(
+                    key = n,
+                    "cookie opened with an old key: re-sealed on next write"
+                );
+            }
+            return Ok(record);
+        }
+        Err("no key opens it (tampered, truncated, other key or other cookie name)")
+    }
+}
+
+fn derive_key(secret: &[u8]) -> Result<LessSafeKey, CookieStoreError> {
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, HKDF_SALT).extract(secret);
+    let okm = prk
+        .expand(&[HKDF_INFO], &AES_256_GCM)
+        .map_err(|_| CookieStoreError::Crypto)?;
+    Ok(LessSafeKey::new(UnboundKey::from(okm)))
+}
+
+/// The sealed length of a record with no data, no flash and wide
+/// timestamps: the least room a cookie must leave.
+fn empty_record_token_len() -> usize {
+    // {"i":"<32>","c":<20>,"d":<20>,"a":<20>,"k":<20>,"v":{},"f":{}}
+    let body = 2 + 5 + 32 + 2 + 4 * (5 + 20) + 5 + 2 + 5 + 2;
+    base64::encoded_len(HEADER_LEN + 1 + body + TAG_LEN, false).unwrap_or(usize::MAX)
+}
+
+#[async_trait]
+impl SessionStore for CookieStore {
+    /// Always `true`: the record travels in the cookie.
+    fn client_side(&self) -> bool {
+        true
+    }
+
+    async fn load(&self, token: &str, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        Ok(self.open(token, now))
+    }
+
+    async fn create(&self, record: &Record) -> Result<Option<String>, StoreError> {
+        Ok(Some(self.seal(record)?))
+    }
+
+    /// Seals `record` as it is: the cookie carries the whole session, so
+    /// the delta is not needed.
+    async fn update(&self, record: &Record, _delta: &Delta) -> Result<Option<String>, StoreError> {
+        Ok(Some(self.seal(record)?))
+    }
+
+    async fn touch(&self, record: &Record) -> Result<Option<String>, StoreError> {
+        Ok(Some(self.seal(record)?))
+    }
+
+    /// Nothing to delete: the core expires the cookie. A copy of the old
+    /// cookie still opens until its sealed `keep_until`.
+    async fn delete(&self, _id: &SessionId) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

@@ -41,7 +41,7 @@ if cargo tree -p session-core -e normal --prefix none | grep -E "$banned"; then
 fi
 
 echo "== cargo test"
-cargo test --workspace --all-features
+cargo test --workspace --all-features --no-fail-fast
 
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features

@@ -517,8 +517,8 @@ pub async fn redis_outage(bin: &str) -> OutageReport {
     let stop = Arc::new(AtomicBool::new(false));
     let log: Arc<Mutex<Vec<(Instant, u16)>>> = Arc::default();
     let mut tasks = Vec::new();
-    for worker in 0..8 {
-        let mut c = sessions[worker].clone();
+    for session in sessions.iter().take(8) {
+        let mut c = session.clone();
         let (stop, log) = (stop.clone(), log.clone());
         tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::SeqCst) {

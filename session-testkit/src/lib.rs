@@ -13,7 +13,7 @@
 //!
 //! ```no_run
 //! // tests/store.rs of a store crate
-//! session_testkit::store_suite!(my_store, server_side, || async {
+//! session_testkit::store_suite!(conformance, server_side, || async {
 //!     my_store::MyStore::default()
 //! });
 //! # mod my_store { pub type MyStore = (); }

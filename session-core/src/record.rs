@@ -1,12 +1,16 @@
 //! The stored form of a session, its change set, and its byte encoding.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::{SessionId, Timestamp};
+use crate::{SessionId, Timestamp, ID_CHARS};
 
 /// A value in a session: its JSON text, shared so that copies are cheap.
 pub type Value = Arc<str>;
@@ -84,30 +88,100 @@ impl Record {
     /// Format, version 1: `0x01` followed by
     /// `{"i":"<id>","c":<created ms>,"d":<idle deadline ms>,"a":<absolute ms or null>,
     /// "k":<keep-until ms>,"v":{<data>},"f":{<flash>}}`, where data and flash
-    /// values are the stored JSON texts.
+    /// values are the stored JSON texts. Integers are plain decimal, keys are
+    /// JSON strings escaped as `serde_json` escapes them (`"`, `\` and the
+    /// control characters below U+0020, nothing else), entries come in key
+    /// order and there is no whitespace.
+    ///
+    /// To append to a buffer of your own, use
+    /// [`encode_into`](Self::encode_into).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(96 + data_len(&self.data) + data_len(&self.flash));
-        out.push(RECORD_VERSION);
-        self.encode_body(&mut out);
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
         out
     }
 
-    /// Writes the JSON body of the encoding (no version byte) into `out`.
+    /// Appends the encoding, exactly the bytes of [`encode`](Self::encode)
+    /// (the version byte, then the JSON body), to `out`.
+    ///
+    /// Reserves room first only when `out` is short of it: a buffer reused
+    /// across calls with at least 4 KiB to spare is written into as it is,
+    /// without estimating the record's size.
+    ///
+    /// ```
+    /// use session_core::{Data, Record, SessionId, Timestamp, Value};
+    ///
+    /// let mut data = Data::new();
+    /// data.insert("user \"name\"".into(), Value::from("\"alice\""));
+    /// let t = Timestamp::from_unix_millis(-1);
+    /// let record = Record {
+    ///     id: SessionId::from_bytes([1; 24]),
+    ///     data,
+    ///     flash: Data::new(),
+    ///     created_at: t,
+    ///     idle_deadline: t,
+    ///     absolute_deadline: Some(t),
+    ///     keep_until: t,
+    /// };
+    /// let mut out = b"prefix:".to_vec();
+    /// record.encode_into(&mut out);
+    /// assert_eq!(&out[7..], &record.encode()[..]);
+    /// assert_eq!(Record::decode(&out[7..])?, record);
+    /// # Ok::<(), session_core::DecodeError>(())
+    /// ```
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        self.reserve_in(out, 1);
+        out.push(RECORD_VERSION);
+        self.write_body(out);
+    }
+
+    /// Appends the JSON body of the encoding (no version byte) to `out`.
+    ///
+    /// Reserves room as [`encode_into`](Self::encode_into) does.
     pub fn encode_body(&self, out: &mut Vec<u8>) {
-        use std::io::Write as _;
-        // Writing into a Vec cannot fail.
-        let _ = write!(
-            out,
-            "{{\"i\":\"{}\",\"c\":{},\"d\":{},\"a\":",
-            self.id,
-            self.created_at.unix_millis(),
-            self.idle_deadline.unix_millis()
-        );
-        let _ = match self.absolute_deadline {
-            Some(a) => write!(out, "{}", a.unix_millis()),
-            None => write!(out, "null"),
-        };
-        let _ = write!(out, ",\"k\":{},\"v\":", self.keep_until.unix_millis());
+        self.reserve_in(out, 0);
+        self.write_body(out);
+    }
+
+    /// Makes room in `out` for the encoding plus `extra` bytes, unless it
+    /// has plenty to spare already.
+    fn reserve_in(&self, out: &mut Vec<u8>, extra: usize) {
+        if out.capacity() - out.len() < ROOMY {
+            out.reserve(extra + self.body_len_estimate());
+        }
+    }
+
+    /// Bytes the JSON body takes, or a little more (escaped keys, rare,
+    /// only cost a reallocation).
+    fn body_len_estimate(&self) -> usize {
+        // Punctuation and field names (48, rounded up), the id and four
+        // integers of at most 20 characters.
+        48 + ID_CHARS + 4 * 20 + data_len(&self.data) + data_len(&self.flash)
+    }
+
+    /// Writes the JSON body, without `fmt`: the id and the integers are
+    /// written directly, and keys that need no escape are copied as they
+    /// are.
+    fn write_body(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"i\":\"");
+        let mut id = [0u8; ID_CHARS];
+        // 24 bytes always encode to exactly 32 characters.
+        let n = URL_SAFE_NO_PAD
+            .encode_slice(self.id.as_bytes(), &mut id)
+            .unwrap_or(0);
+        out.extend_from_slice(&id[..n]);
+        out.extend_from_slice(b"\",\"c\":");
+        write_int(out, self.created_at.unix_millis());
+        out.extend_from_slice(b",\"d\":");
+        write_int(out, self.idle_deadline.unix_millis());
+        out.extend_from_slice(b",\"a\":");
+        match self.absolute_deadline {
+            Some(a) => write_int(out, a.unix_millis()),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"k\":");
+        write_int(out, self.keep_until.unix_millis());
+        out.extend_from_slice(b",\"v\":");
         write_data(out, &self.data);
         out.extend_from_slice(b",\"f\":");
         write_data(out, &self.flash);
@@ -127,32 +201,20 @@ impl Record {
     }
 
     /// Decodes a JSON body made by [`encode_body`](Self::encode_body).
+    ///
+    /// The body must be a JSON object with exactly the fields of the
+    /// format, each once (`"a"` may be left out, meaning `null`); anything
+    /// else is [`DecodeError::Json`]. Data and flash values are kept as
+    /// their JSON texts, and a key repeated within `"v"` or `"f"` keeps its
+    /// last value. It is read in one pass: each value is copied once, from
+    /// the input straight into its shared [`Value`].
     pub fn decode_body(body: &[u8]) -> Result<Self, DecodeError> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Wire<'a> {
-            #[serde(borrow)]
-            i: &'a str,
-            c: i64,
-            d: i64,
-            a: Option<i64>,
-            k: i64,
-            #[serde(borrow)]
-            v: BTreeMap<String, &'a RawValue>,
-            #[serde(borrow)]
-            f: BTreeMap<String, &'a RawValue>,
-        }
         let wire: Wire<'_> = serde_json::from_slice(body).map_err(DecodeError::Json)?;
         let id = SessionId::parse(wire.i).ok_or(DecodeError::BadId)?;
-        let conv = |m: BTreeMap<String, &RawValue>| -> Data {
-            m.into_iter()
-                .map(|(k, v)| (k, Value::from(v.get())))
-                .collect()
-        };
         Ok(Self {
             id,
-            data: conv(wire.v),
-            flash: conv(wire.f),
+            data: wire.v,
+            flash: wire.f,
             created_at: Timestamp::from_unix_millis(wire.c),
             idle_deadline: Timestamp::from_unix_millis(wire.d),
             absolute_deadline: wire.a.map(Timestamp::from_unix_millis),
@@ -161,8 +223,32 @@ impl Record {
     }
 }
 
+/// Spare capacity past which [`Record::encode_into`] skips its estimate.
+const ROOMY: usize = 4096;
+
 fn data_len(data: &Data) -> usize {
+    // Quotes, colon, comma.
     data.iter().map(|(k, v)| k.len() + v.len() + 4).sum()
+}
+
+/// Writes `n` in decimal, as `Display` does.
+fn write_int(out: &mut Vec<u8>, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        // A digit: `rest % 10` is below 10.
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[at..]);
 }
 
 fn write_data(out: &mut Vec<u8>, data: &Data) {
@@ -171,12 +257,61 @@ fn write_data(out: &mut Vec<u8>, data: &Data) {
         if n > 0 {
             out.push(b',');
         }
-        // Serializing a str into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, key);
+        // serde_json escapes exactly `"`, `\` and the bytes below 0x20.
+        if key.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            // Serializing a str into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, key);
+        } else {
+            out.push(b'"');
+            out.extend_from_slice(key.as_bytes());
+            out.push(b'"');
+        }
         out.push(b':');
         out.extend_from_slice(value.as_bytes());
     }
     out.push(b'}');
+}
+
+/// The JSON body, field for field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire<'a> {
+    #[serde(borrow)]
+    i: &'a str,
+    c: i64,
+    d: i64,
+    a: Option<i64>,
+    k: i64,
+    #[serde(deserialize_with = "data")]
+    v: Data,
+    #[serde(deserialize_with = "data")]
+    f: Data,
+}
+
+/// Reads a map of raw JSON values straight into [`Data`].
+fn data<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Data, D::Error> {
+    deserializer.deserialize_map(DataVisitor)
+}
+
+struct DataVisitor;
+
+impl<'de> Visitor<'de> for DataVisitor {
+    type Value = Data;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of session values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
+        let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some((key, raw)) = map.next_entry::<String, &'de RawValue>()? {
+            entries.push((key, Value::from(raw.get())));
+        }
+        // Encoded maps are sorted, so this is a linear check and one bulk
+        // build. A repeated key keeps its last value (the sort is stable),
+        // as map inserts do.
+        Ok(entries.into_iter().collect())
+    }
 }
 
 /// Why stored bytes are not a record.

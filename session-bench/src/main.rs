@@ -56,11 +56,7 @@ impl Target {
     fn start(&self, redis: &RedisServer) -> Result<Server, String> {
         let mut env = self.env.clone();
         env.push(("REDIS_URL".into(), redis.url()));
-        let mut args = self.args.clone();
-        if args.first().map(String::as_str) == Some("serve-peer") {
-            args.push(redis.url());
-        }
-        Server::start(&self.program.to_string_lossy(), &args, &env)
+        Server::start(&self.program.to_string_lossy(), &self.args, &env)
     }
 }
 
@@ -185,7 +181,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve-peer") if args.len() >= 3 => {
             let port = args[2].parse().unwrap_or(0);
-            let url = args.get(3).cloned().unwrap_or_else(|| "redis://127.0.0.1:6379".into());
+            let url =
+                std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
             peers::serve(&args[1], port, &url)
         }
         Some("run") => {
@@ -199,7 +196,7 @@ fn main() -> ExitCode {
             run(flag("--rounds", 3) as usize, flag("--secs", 5))
         }
         _ => Err(format!(
-            "usage: session-bench run [--rounds N] [--secs S]\n       session-bench serve-peer <{}> <port> [redis-url]",
+            "usage: session-bench run [--rounds N] [--secs S]\n       session-bench serve-peer <{}> <port>   (Redis from REDIS_URL)",
             peers::PEERS.join("|")
         )),
     };

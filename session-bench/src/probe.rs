@@ -14,6 +14,46 @@ pub type Commands = Vec<(String, [(f64, String); 3])>;
 
 const PROBES: usize = 200;
 
+/// Watches `MONITOR` and counts the commands clients send (a command a
+/// Lua script runs inside Redis shows as `[0 lua]` and is not a round
+/// trip).
+struct Monitor {
+    stream: std::net::TcpStream,
+    lines: std::thread::JoinHandle<(usize, usize)>,
+}
+
+impl Monitor {
+    fn start(redis: &RedisServer) -> Result<Self, String> {
+        use std::io::{BufRead, BufReader, Write};
+        let mut stream =
+            std::net::TcpStream::connect(("127.0.0.1", redis.port())).map_err(|e| e.to_string())?;
+        stream
+            .write_all(b"MONITOR\r\n")
+            .map_err(|e| e.to_string())?;
+        let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+        let mut ok = String::new();
+        reader.read_line(&mut ok).map_err(|e| e.to_string())?;
+        let lines = std::thread::spawn(move || {
+            let (mut client, mut script) = (0, 0);
+            for line in reader.lines().map_while(Result::ok) {
+                if line.contains("[0 lua]") {
+                    script += 1;
+                } else if line.starts_with('+') {
+                    client += 1;
+                }
+            }
+            (client, script)
+        });
+        Ok(Self { stream, lines })
+    }
+
+    fn stop(self) -> (usize, usize) {
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+        self.lines.join().unwrap_or_default()
+    }
+}
+
 async fn per_request(
     redis: &RedisServer,
     target: &Target,
@@ -23,6 +63,7 @@ async fn per_request(
     n: usize,
 ) -> Result<(f64, String), String> {
     redis.reset_stats();
+    let monitor = Monitor::start(redis)?;
     let headers: Vec<(&str, &[u8])> = cookie
         .map(|c| ("Cookie", c.as_bytes()))
         .into_iter()
@@ -35,14 +76,21 @@ async fn per_request(
             return Err(format!("{} {path}: status {}", target.label, r.status));
         }
     }
-    Ok(summarize(redis, n))
+    let (client, _script) = monitor.stop();
+    let (_, seen) = summarize(redis, n);
+    Ok((client as f64 / n as f64, seen))
 }
 
 fn summarize(redis: &RedisServer, n: usize) -> (f64, String) {
     let counts: Vec<(String, u64)> = redis
         .command_counts()
         .into_iter()
-        .filter(|(name, _)| !matches!(name.as_str(), "config|resetstat" | "info" | "config"))
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "config|resetstat" | "info" | "config" | "monitor"
+            )
+        })
         .collect();
     let total: u64 = counts.iter().map(|(_, c)| c).sum();
     let seen = if counts.is_empty() {

@@ -191,7 +191,7 @@ pub fn write(
         "\n![ratio to the no-session baseline](docs/bench-ratios.svg)\n"
     );
     let _ = writeln!(md, "## Redis commands per request\n");
-    let _ = writeln!(md, "Sent one at a time, {} requests per route; touch: a read after a quarter of a 4 s idle window has passed (our throttled touch; the peers have none).\n", 200);
+    let _ = writeln!(md, "Round trips (commands a client sent, counted with `MONITOR`; a command a Lua script runs inside Redis is not one) per request, sent one at a time, {} requests per route; touch: a read after a quarter of a 4 s idle window has passed (our throttled touch; the peers have none). The last column lists every command Redis executed (`INFO commandstats`), script-internal ones included.\n", 200);
     let _ = writeln!(
         md,
         "| server | read | write | touch | commands seen (read / write / touch) |"

@@ -41,16 +41,22 @@ impl SessionId {
     /// assert_eq!(SessionId::parse("not-an-id"), None);
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
-        let bytes = text.as_bytes();
-        if bytes.len() != ID_CHARS || !bytes.iter().all(|b| is_base64url(*b)) {
-            return None;
-        }
+        let chars: &[u8; ID_CHARS] = text.as_bytes().try_into().ok()?;
+        // 32 characters always decode to exactly 24 bytes, with no spare
+        // bits: every string of 32 base64url characters is an id.
         let mut out = [0u8; ID_BYTES];
-        // 32 characters always decode to exactly 24 bytes, with no spare bits.
-        match URL_SAFE_NO_PAD.decode_slice(bytes, &mut out) {
-            Ok(ID_BYTES) => Some(Self(out)),
-            _ => None,
+        // Collects the values' bits: any high bit means a byte outside the
+        // alphabet.
+        let mut seen = 0u8;
+        for (src, dst) in chars.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+            let v = |i: usize| BASE64URL_VALUES[usize::from(src[i])];
+            let (a, b, c, d) = (v(0), v(1), v(2), v(3));
+            seen |= a | b | c | d;
+            let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+            let [_, x, y, z] = n.to_be_bytes();
+            dst.copy_from_slice(&[x, y, z]);
         }
+        (seen < 64).then_some(Self(out))
     }
 
     /// A short, non-secret prefix for logs.
@@ -60,6 +66,19 @@ impl SessionId {
         s
     }
 }
+
+/// Each byte's 6-bit value in the base64url alphabet, or 0xFF for a byte
+/// outside it.
+static BASE64URL_VALUES: [u8; 256] = {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut table = [0xFF; 256];
+    let mut n = 0;
+    while n < 64 {
+        table[alphabet[n] as usize] = n as u8;
+        n += 1;
+    }
+    table
+};
 
 /// True for the characters of the base64url alphabet.
 pub(crate) fn is_base64url(b: u8) -> bool {
@@ -148,6 +167,46 @@ mod tests {
         assert!(SessionId::parse("").is_none());
         assert!(SessionId::parse(&"=".repeat(32)).is_none());
         assert!(SessionId::parse(&"é".repeat(16)).is_none());
+    }
+
+    #[test]
+    fn parse_agrees_with_the_base64_crate() {
+        let alphabet: Vec<u8> = (0..=255u8).filter(|&b| is_base64url(b)).collect();
+        assert_eq!(alphabet.len(), 64);
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut text: Vec<u8> = (0..ID_CHARS)
+                .map(|_| alphabet[(next() % 64) as usize])
+                .collect();
+            if round % 2 == 1 {
+                // One byte anywhere replaced by any byte.
+                let at = (next() % ID_CHARS as u64) as usize;
+                text[at] = (next() % 256) as u8;
+            }
+            let Ok(text) = String::from_utf8(text) else {
+                continue;
+            };
+            let mut want = [0u8; ID_BYTES + 3];
+            let expected = match URL_SAFE_NO_PAD.decode_slice(&text, &mut want) {
+                Ok(ID_BYTES) if text.bytes().all(is_base64url) => {
+                    Some(SessionId::from_bytes(want[..ID_BYTES].try_into().unwrap()))
+                }
+                _ => None,
+            };
+            assert_eq!(SessionId::parse(&text), expected, "{text}");
+            if let Some(id) = expected {
+                assert_eq!(id.to_string(), text);
+            }
+        }
+        for bad in ["", "A", &"A".repeat(31), &"A".repeat(33), &"A".repeat(28)] {
+            assert_eq!(SessionId::parse(bad), None);
+        }
     }
 
     #[test]

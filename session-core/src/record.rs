@@ -12,6 +12,8 @@ use serde_json::value::RawValue;
 
 use crate::{SessionId, Timestamp, ID_CHARS};
 
+mod scan;
+
 /// A value in a session: its JSON text, shared so that copies are cheap.
 pub type Value = Arc<str>;
 
@@ -206,10 +208,25 @@ impl Record {
     /// format, each once (`"a"` may be left out, meaning `null`); anything
     /// else is [`DecodeError::Json`]. Data and flash values are kept as
     /// their JSON texts, and a key repeated within `"v"` or `"f"` keeps its
-    /// last value. It is read in one pass: each value is copied once, from
-    /// the input straight into its shared [`Value`].
+    /// last value.
+    ///
+    /// A body in the form `encode_body` writes (for keys that need no
+    /// escape) is read by a strict one-pass scanner without `serde`; any
+    /// other body by `serde_json`, collecting each map's raw values
+    /// straight into their shared [`Value`]s. Both give the same result for
+    /// any body the scanner reads.
     pub fn decode_body(body: &[u8]) -> Result<Self, DecodeError> {
-        let wire: Wire<'_> = serde_json::from_slice(body).map_err(DecodeError::Json)?;
+        let wire: Wire<'_> = match std::str::from_utf8(body) {
+            Ok(text) => {
+                if let Some(record) = scan::canonical(text) {
+                    return Ok(record);
+                }
+                serde_json::from_str(text)
+            }
+            // Never a record: `serde_json` says where it goes wrong.
+            Err(_) => serde_json::from_slice(body),
+        }
+        .map_err(DecodeError::Json)?;
         let id = SessionId::parse(wire.i).ok_or(DecodeError::BadId)?;
         Ok(Self {
             id,
@@ -233,17 +250,30 @@ fn data_len(data: &Data) -> usize {
 
 /// Writes `n` in decimal, as `Display` does.
 fn write_int(out: &mut Vec<u8>, n: i64) {
+    /// "00" to "99".
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut buf = [0u8; 20];
     let mut at = buf.len();
     let mut rest = n.unsigned_abs();
-    loop {
+    while rest >= 100 {
+        // Two digits at a time: `rest % 100` is below 100.
+        let pair = (rest % 100) as usize * 2;
+        rest /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if rest >= 10 {
+        let pair = rest as usize * 2;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         at -= 1;
-        // A digit: `rest % 10` is below 10.
-        buf[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+        // A digit: `rest` is below 10.
+        buf[at] = b'0' + rest as u8;
     }
     if n < 0 {
         out.push(b'-');
@@ -303,15 +333,20 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
-        let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        let mut entries: Vec<(String, Value)> = Vec::with_capacity(8);
         while let Some((key, raw)) = map.next_entry::<String, &'de RawValue>()? {
             entries.push((key, Value::from(raw.get())));
         }
-        // Encoded maps are sorted, so this is a linear check and one bulk
-        // build. A repeated key keeps its last value (the sort is stable),
-        // as map inserts do.
-        Ok(entries.into_iter().collect())
+        Ok(collect_data(entries))
     }
+}
+
+/// Builds a map from its entries in input order.
+fn collect_data(entries: Vec<(String, Value)>) -> Data {
+    // Encoded maps are sorted, so this is a linear check and one bulk
+    // build. A repeated key keeps its last value (the sort is stable), as
+    // map inserts do.
+    entries.into_iter().collect()
 }
 
 /// Why stored bytes are not a record.
@@ -392,6 +427,62 @@ mod tests {
         r2.absolute_deadline = None;
         r2.data.clear();
         assert_eq!(Record::decode(&r2.encode()).unwrap(), r2);
+    }
+
+    #[test]
+    fn encode_into_appends_and_reuses_the_buffer() {
+        let r = sample();
+        let encoded = r.encode();
+        assert_eq!(encoded[0], RECORD_VERSION);
+        let mut body = Vec::new();
+        r.encode_body(&mut body);
+        assert_eq!(body, encoded[1..]);
+        assert_eq!(Record::decode_body(&body).unwrap(), r);
+
+        let mut out = vec![0xAA];
+        r.encode_into(&mut out);
+        assert_eq!(out[0], 0xAA);
+        assert_eq!(out[1..], encoded[..]);
+        // A roomy buffer is written into without growing.
+        let mut roomy = Vec::with_capacity(2 * ROOMY);
+        let capacity = roomy.capacity();
+        r.encode_into(&mut roomy);
+        assert_eq!(roomy, encoded);
+        assert_eq!(roomy.capacity(), capacity);
+        // A fresh one is reserved for once, and big enough.
+        let mut fresh = Vec::new();
+        r.encode_into(&mut fresh);
+        assert_eq!(fresh, encoded);
+        assert!(
+            fresh.capacity() > r.body_len_estimate(),
+            "version byte and body"
+        );
+    }
+
+    #[test]
+    fn writes_integers_as_display_does() {
+        let mut ns = vec![i64::MAX, i64::MIN, i64::MIN + 1, 1_750_000_000_000];
+        let mut p: i64 = 1;
+        for _ in 0..19 {
+            ns.extend([p - 1, p, p + 1, 2 * p, 5 * p - 1, 9 * p + 9]);
+            p = p.saturating_mul(10);
+        }
+        for n in (-1000..=1000).chain(ns.iter().flat_map(|&n| [n, n.saturating_neg()])) {
+            let mut out = vec![b'x'];
+            write_int(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("x{n}"));
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value() {
+        let id = SessionId::from_bytes([0; 24]);
+        let body =
+            format!(r#"{{"i":"{id}","c":1,"d":2,"a":7,"k":3,"v":{{"b":1,"a":2,"a":3}},"f":{{}}}}"#);
+        let r = Record::decode_body(body.as_bytes()).unwrap();
+        assert_eq!(r.data.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(r.data["a"].as_ref(), "3");
+        assert_eq!(r.data["b"].as_ref(), "1");
     }
 
     #[test]

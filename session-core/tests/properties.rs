@@ -1,6 +1,7 @@
 //! Property tests: whatever a handler does, the delta the core commits,
 //! applied to the stored record, gives exactly the handler's final data;
-//! and the record encoding round-trips.
+//! and the record encoding round-trips, edge cases included (see also
+//! `codec.rs`, which checks the encoding byte for byte).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,53 @@ fn record(initial: &[(u8, i64)]) -> Record {
         absolute_deadline: None,
         keep_until: now.add(Duration::from_secs(3600)),
     }
+}
+
+/// Keys with quotes, backslashes, control characters and any Unicode.
+fn edge_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[\"\\\\\\x00-\\x1f\\x7f]{0,6}",
+        "[a\"\\\\\\nλé🎉\\u{2028}]{0,10}",
+        any::<String>(),
+    ]
+}
+
+/// JSON texts: scalars, unicode strings, and nested arrays and objects
+/// (empty ones too).
+fn edge_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just("null".to_owned()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+        Just("{}".to_owned()),
+        Just("[]".to_owned()),
+    ];
+    leaf.prop_recursive(3, 16, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3)
+                .prop_map(|v| format!("[{}]", v.join(","))),
+            proptest::collection::vec((edge_key(), inner), 0..3).prop_map(|v| {
+                let fields: Vec<String> = v
+                    .iter()
+                    .map(|(k, v)| format!("{}:{v}", serde_json::to_string(k).unwrap()))
+                    .collect();
+                format!("{{{}}}", fields.join(","))
+            }),
+        ]
+    })
+    .prop_map(Value::from)
+}
+
+/// Milliseconds: the i64 extremes, negatives, and anything.
+fn edge_millis() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        Just(i64::MIN),
+        Just(i64::MAX),
+        Just(-1i64),
+        Just(0i64),
+        i64::MIN..0,
+        any::<i64>(),
+    ]
 }
 
 proptest! {
@@ -95,6 +143,31 @@ proptest! {
         r.flash.insert(text.clone(), Value::from(serde_json::to_string(&text).unwrap()));
         r.absolute_deadline = abs.map(|a| Timestamp::from_unix_millis(i64::from(a)));
         prop_assert_eq!(Record::decode(&r.encode()).unwrap(), r);
+    }
+
+    #[test]
+    fn encoding_round_trips_edge_cases(
+        data in proptest::collection::btree_map(edge_key(), edge_value(), 0..8),
+        flash in proptest::collection::btree_map(edge_key(), edge_value(), 0..3),
+        times in (edge_millis(), edge_millis(), proptest::option::of(edge_millis()), edge_millis()),
+        id in any::<[u8; 24]>(),
+    ) {
+        let (c, d, a, k) = times;
+        let r = Record {
+            id: SessionId::from_bytes(id),
+            data,
+            flash,
+            created_at: Timestamp::from_unix_millis(c),
+            idle_deadline: Timestamp::from_unix_millis(d),
+            absolute_deadline: a.map(Timestamp::from_unix_millis),
+            keep_until: Timestamp::from_unix_millis(k),
+        };
+        let bytes = r.encode();
+        prop_assert!(std::str::from_utf8(&bytes).is_ok(), "the encoding is UTF-8");
+        let mut appended = vec![7];
+        r.encode_into(&mut appended);
+        prop_assert_eq!(&appended[1..], &bytes[..]);
+        prop_assert_eq!(Record::decode(&bytes).unwrap(), r);
     }
 
     #[test]

@@ -1,18 +1,24 @@
-//! Seal and open a session, beside the `cookie` crate's `PrivateJar`.
+//! Seal and open a session: our store beside what `actix-session` and
+//! Rocket do.
 //!
-//! Both sides start from the same [`Record`] and end with it: ours seals it
-//! into a cookie value and opens it back into a `Record`. The `PrivateJar`
-//! side encodes the record (the same bytes we seal: `Record::encode`, a
-//! version byte then JSON), adds it to a fresh jar through
-//! `private_mut(&key).add` and reads the sealed value back; to open, it puts
-//! that value in a fresh jar, gets it through `private(&key).get` and
-//! decodes it.
+//! Ours seals a [`Record`] into a cookie value and opens it back into a
+//! `Record` (id, deadlines, data and flash, in `session-core`'s encoding).
 //!
-//! `private-jar` uses `session-core`'s codec (`Record::encode` /
-//! `Record::decode`), which is what a user of `PrivateJar` has;
-//! `private-jar+fast-codec` uses this crate's faster writer and one-pass
-//! reader (`encode_record` / `decode_record`, same bytes), so the gap to it
-//! is the crypto and framing alone.
+//! `private-jar` is the peers' actual approach on the same session data:
+//! the session is a `HashMap<String, String>` whose values are JSON texts
+//! (`actix-session`'s session state, built here once from the record's
+//! data), serialized with `serde_json::to_string` and sealed by the
+//! `cookie` crate's `PrivateJar` (`private_mut(&key).add` on a fresh jar,
+//! then the sealed value read back); opening puts the value in a fresh jar,
+//! gets it through `private(&key).get` and parses it with
+//! `serde_json::from_str::<HashMap<String, String>>`. It carries less than
+//! our record (no id, no deadlines, no flash: those live in the cookie's
+//! attributes or nowhere).
+//!
+//! `private-jar+record-codec` is for reference: the same `PrivateJar`
+//! calls around `session-core`'s record codec (`Record::encode_into` /
+//! `Record::decode`), the bytes our store seals, so the gap between it and
+//! ours is the crypto and framing alone.
 //!
 //! Sizes are the bytes of session data (the record's `v` map as JSON); the
 //! record's id and deadlines add about 120 bytes. "3 KB" does not fit a
@@ -25,13 +31,14 @@
 
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
 
 use cookie::{Cookie, CookieJar, Key};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use session_core::{Data, DecodeError, Record, SessionConfig, SessionId, Timestamp, Value};
-use session_store_cookie::{decode_record, encode_record, CookieStore, CookieStoreError};
+use session_core::{Data, Record, SessionConfig, SessionId, Timestamp, Value};
+use session_store_cookie::{CookieStore, CookieStoreError};
 
 const SECRET: &[u8] = b"benchmark secret: thirty-two bytes or more";
 const NOW: i64 = 1_750_000_000_000;
@@ -87,42 +94,55 @@ fn fitting(store: &CookieStore, want: usize) -> usize {
     size
 }
 
-/// A record codec: `session-core`'s own, or this crate's faster one (same
-/// bytes).
-#[derive(Clone, Copy)]
-struct Codec {
-    encode: fn(&Record) -> Vec<u8>,
-    decode: fn(&[u8]) -> Result<Record, DecodeError>,
+/// The peers' session state: keys to JSON texts, as `actix-session`
+/// keeps it.
+type PeerState = HashMap<String, String>;
+
+fn peer_state(record: &Record) -> PeerState {
+    record
+        .data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect()
 }
 
-const CORE: Codec = Codec {
-    encode: Record::encode,
-    decode: Record::decode,
-};
-
-const FAST: Codec = Codec {
-    encode: |r| {
-        let mut out = Vec::new();
-        encode_record(r, &mut out);
-        out
-    },
-    decode: decode_record,
-};
-
-fn jar_seal(key: &Key, name: &str, codec: Codec, r: &Record) -> String {
-    // The record encoding (version byte, then JSON) is valid UTF-8.
-    let value = String::from_utf8((codec.encode)(r)).expect("UTF-8");
+/// Seals `value` as the cookie `name` with a `PrivateJar`; the cookie value.
+fn jar_seal(key: &Key, name: &str, value: String) -> String {
     let mut jar = CookieJar::new();
     jar.private_mut(key)
         .add(Cookie::new(name.to_owned(), value));
     jar.get(name).expect("added").value().to_owned()
 }
 
-fn jar_open(key: &Key, name: &str, codec: Codec, sealed: &str) -> Record {
+/// Opens the cookie value `sealed` with a `PrivateJar`; the plaintext.
+fn jar_open(key: &Key, name: &str, sealed: &str) -> Cookie<'static> {
     let mut jar = CookieJar::new();
     jar.add_original(Cookie::new(name.to_owned(), sealed.to_owned()));
-    let plain = jar.private(key).get(name).expect("opens");
-    (codec.decode)(plain.value().as_bytes()).expect("decodes")
+    jar.private(key).get(name).expect("opens")
+}
+
+/// The peers: the state as a JSON map, in a `PrivateJar`.
+fn peer_seal(key: &Key, name: &str, state: &PeerState) -> String {
+    let json = serde_json::to_string(state).expect("a map of strings serializes");
+    jar_seal(key, name, json)
+}
+
+fn peer_open(key: &Key, name: &str, sealed: &str) -> PeerState {
+    let plain = jar_open(key, name, sealed);
+    serde_json::from_str::<PeerState>(plain.value()).expect("parses")
+}
+
+/// For reference: our record codec, in a `PrivateJar`.
+fn codec_seal(key: &Key, name: &str, record: &Record) -> String {
+    let mut bytes = Vec::new();
+    record.encode_into(&mut bytes);
+    // The record encoding (version byte, then JSON) is valid UTF-8.
+    jar_seal(key, name, String::from_utf8(bytes).expect("UTF-8"))
+}
+
+fn codec_open(key: &Key, name: &str, sealed: &str) -> Record {
+    let plain = jar_open(key, name, sealed);
+    Record::decode(plain.value().as_bytes()).expect("decodes")
 }
 
 fn bench(c: &mut Criterion) {
@@ -131,10 +151,10 @@ fn bench(c: &mut Criterion) {
     let name = config.cookie_name();
     let key = Key::generate();
     let now = Timestamp::from_unix_millis(NOW);
-    let jars = [("private-jar", CORE), ("private-jar+fast-codec", FAST)];
 
     for want in [100, 1024, 3072] {
         let record = record(fitting(&store, want));
+        let state = peer_state(&record);
         let size = data_len(&record);
         let label = if size == want {
             format!("{size}B")
@@ -142,40 +162,53 @@ fn bench(c: &mut Criterion) {
             format!("{size}B-largest-fitting")
         };
 
+        let token = store.seal(&record).expect("fits");
+        assert_eq!(store.open(&token, now).as_ref(), Some(&record));
+        let peer = peer_seal(&key, name, &state);
+        assert_eq!(peer_open(&key, name, &peer), state);
+        let reference = codec_seal(&key, name, &record);
+        assert_eq!(codec_open(&key, name, &reference), record);
+        eprintln!(
+            "{label}: {} data entries; ours: record encoding {} B, cookie value {} chars \
+             (Set-Cookie up to {} B); private-jar: JSON map {} B, cookie value {} chars; \
+             private-jar+record-codec: cookie value {} chars",
+            record.data.len(),
+            record.encode().len(),
+            token.len(),
+            token.len() + config.cookie_overhead(),
+            serde_json::to_string(&state).expect("serializes").len(),
+            peer.len(),
+            reference.len(),
+        );
+
         let mut group = c.benchmark_group("seal");
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("cookie-store", &label), &record, |b, r| {
             b.iter(|| store.seal(black_box(r)).expect("fits"))
         });
-        for (id, codec) in jars {
-            group.bench_with_input(BenchmarkId::new(id, &label), &record, |b, r| {
-                b.iter(|| jar_seal(&key, name, codec, black_box(r)))
-            });
-        }
+        group.bench_with_input(BenchmarkId::new("private-jar", &label), &state, |b, s| {
+            b.iter(|| peer_seal(&key, name, black_box(s)))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("private-jar+record-codec", &label),
+            &record,
+            |b, r| b.iter(|| codec_seal(&key, name, black_box(r))),
+        );
         group.finish();
 
-        let token = store.seal(&record).expect("fits");
-        assert_eq!(store.open(&token, now).as_ref(), Some(&record));
-        eprintln!(
-            "{label}: {} data entries, record encoding {} B, cookie value {} chars, \
-             Set-Cookie up to {} B",
-            record.data.len(),
-            record.encode().len(),
-            token.len(),
-            token.len() + config.cookie_overhead(),
-        );
         let mut group = c.benchmark_group("open");
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("cookie-store", &label), &token, |b, t| {
             b.iter(|| store.open(black_box(t), now).expect("opens"))
         });
-        for (id, codec) in jars {
-            let sealed = jar_seal(&key, name, codec, &record);
-            assert_eq!(jar_open(&key, name, codec, &sealed), record);
-            group.bench_with_input(BenchmarkId::new(id, &label), &sealed, |b, v| {
-                b.iter(|| jar_open(&key, name, codec, black_box(v)))
-            });
-        }
+        group.bench_with_input(BenchmarkId::new("private-jar", &label), &peer, |b, v| {
+            b.iter(|| peer_open(&key, name, black_box(v)))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("private-jar+record-codec", &label),
+            &reference,
+            |b, v| b.iter(|| codec_open(&key, name, black_box(v))),
+        );
         group.finish();
     }
 }

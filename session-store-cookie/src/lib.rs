@@ -122,12 +122,15 @@
 //!
 //! Most of the time of a seal or an open goes to the JSON of the record and
 //! to base64, not to AES-GCM. The store writes the record with
-//! [`encode_record`] and reads it with [`decode_record`]: the same bytes as
-//! `Record::encode` / `Record::decode` (checked by property tests and the
-//! fuzz target), written without `fmt` and read in one pass. A seal builds
-//! its plaintext in a reused per-thread buffer and an open decrypts on the
-//! stack; both wipe the plaintext afterwards. The `seal` benchmark compares
-//! the store with the `cookie` crate's `PrivateJar`.
+//! [`Record::encode_into`](session_core::Record::encode_into) and reads it
+//! with [`Record::decode`](session_core::Record::decode), `session-core`'s
+//! codec (written without `fmt`, read in one pass), and encodes the value
+//! with a table-driven base64url codec of its own (the same text and the
+//! same strictness as the `base64` crate's `URL_SAFE_NO_PAD`). A seal
+//! builds its plaintext in a reused per-thread buffer and an open decrypts
+//! on the stack; both wipe the plaintext afterwards. The `seal` benchmark compares
+//! the store with what `actix-session` and Rocket do: the session as a JSON
+//! map, sealed by the `cookie` crate's `PrivateJar`.
 //!
 //! ## Forking
 //!
@@ -137,12 +140,11 @@
 //! that forks workers afterwards (build the store in it if you like: the
 //! batch is filled on first use).
 
-mod codec;
+mod b64;
 mod error;
 mod nonce;
 mod store;
 
-pub use codec::{decode_record, encode_record};
 pub use error::CookieStoreError;
 pub use store::{CookieStore, CookieStoreBuilder};
 

@@ -5,17 +5,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
 use session_core::{Delta, Record, SessionConfig, SessionId, SessionStore, StoreError, Timestamp};
 
-use crate::{
-    decode_record, encode_record, nonce, CookieStoreError, MAX_COOKIE_BYTES, MIN_SECRET_LEN,
-    SEAL_VERSION,
-};
+use crate::{b64, nonce, CookieStoreError, MAX_COOKIE_BYTES, MIN_SECRET_LEN, SEAL_VERSION};
 
 /// Bytes of the AES-GCM tag.
 const TAG_LEN: usize = 16;
@@ -23,10 +18,16 @@ const TAG_LEN: usize = 16;
 const HEADER_LEN: usize = 1 + NONCE_LEN;
 /// The most bytes a cookie value of [`MAX_COOKIE_BYTES`] characters decodes to.
 const MAX_SEALED_BYTES: usize = MAX_COOKIE_BYTES / 4 * 3;
+/// Cookie values up to this length are opened in a smaller buffer.
+const SMALL_COOKIE_CHARS: usize = 1024;
 /// The HKDF-SHA256 salt (fixed: the master secret carries the entropy).
 const HKDF_SALT: &[u8] = b"session-store-cookie/v1 salt";
 /// The HKDF-SHA256 info for the AES-256-GCM key.
 const HKDF_INFO: &[u8] = b"session-store-cookie/v1 AES-256-GCM cookie key";
+
+/// The capacity of the per-thread seal buffer: a larger one (grown by a
+/// record too large for a cookie) is not kept.
+const SEAL_BUF_BYTES: usize = 2 * MAX_COOKIE_BYTES;
 
 thread_local! {
     /// The buffer a seal builds its plaintext and ciphertext in.
@@ -232,10 +233,15 @@ impl CookieStore {
         // allocation per seal) and wiped after each seal.
         SEAL_BUF.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) => {
+                // Room for any cookie and more to spare, once per thread:
+                // `Record::encode_into` then writes without estimating.
+                if buf.capacity() < SEAL_BUF_BYTES {
+                    buf.reserve_exact(SEAL_BUF_BYTES);
+                }
                 let sealed = self.seal_in(record, &mut buf);
                 buf.fill(0);
                 buf.clear();
-                if buf.capacity() > 2 * MAX_COOKIE_BYTES {
+                if buf.capacity() > SEAL_BUF_BYTES {
                     *buf = Vec::new();
                 }
                 sealed
@@ -249,8 +255,8 @@ impl CookieStore {
         buf.push(SEAL_VERSION);
         buf.extend_from_slice(&[0; NONCE_LEN]);
         // The plaintext is exactly `Record::encode()`.
-        encode_record(record, buf);
-        let token_len = base64::encoded_len(buf.len() + TAG_LEN, false).unwrap_or(usize::MAX);
+        record.encode_into(buf);
+        let token_len = b64::encoded_len(buf.len() + TAG_LEN);
         let header_len = token_len.saturating_add(inner.overhead);
         if header_len > MAX_COOKIE_BYTES {
             tracing::debug!(header_len, "sealed session too large for a cookie");
@@ -271,7 +277,7 @@ impl CookieStore {
             )
             .map_err(|_| CookieStoreError::Crypto)?;
         buf.extend_from_slice(tag.as_ref());
-        Ok(URL_SAFE_NO_PAD.encode(&buf[..]))
+        Ok(b64::encode(buf))
     }
 
     /// Opens a cookie value sealed by a store with one of these keys and
@@ -298,24 +304,34 @@ impl CookieStore {
         if token.len() > MAX_COOKIE_BYTES {
             return Err("longer than a cookie");
         }
-        // The value is opened on the stack, not the heap, and the
-        // plaintext is wiped afterwards.
-        let mut buf = [0u8; MAX_SEALED_BYTES];
-        let opened = self.open_in(token, now, &mut buf);
-        buf.fill(0);
-        opened
+        // The value is opened on the stack, not the heap, in a buffer no
+        // larger than it needs (zeroing one costs time), and the plaintext
+        // is wiped afterwards.
+        if token.len() <= SMALL_COOKIE_CHARS {
+            self.open_on_stack::<{ SMALL_COOKIE_CHARS / 4 * 3 }>(token, now)
+        } else {
+            self.open_on_stack::<MAX_SEALED_BYTES>(token, now)
+        }
     }
 
-    fn open_in(
+    /// Opens `token`, which decodes to at most `N` bytes, in a buffer on
+    /// the stack that is wiped afterwards.
+    fn open_on_stack<const N: usize>(
         &self,
         token: &str,
         now: Timestamp,
-        buf: &mut [u8; MAX_SEALED_BYTES],
     ) -> Result<Record, &'static str> {
+        let mut buf = [0u8; N];
+        let opened = self.open_in(token, now, &mut buf);
+        // Only the decoded bytes were ever written.
+        let written = (token.len() / 4 * 3 + 2).min(N);
+        buf[..written].fill(0);
+        opened
+    }
+
+    fn open_in(&self, token: &str, now: Timestamp, buf: &mut [u8]) -> Result<Record, &'static str> {
         let inner = &*self.inner;
-        let len = URL_SAFE_NO_PAD
-            .decode_slice(token, &mut buf[..])
-            .map_err(|_| "not base64url")?;
+        let len = b64::decode(token.as_bytes(), buf).ok_or("not base64url")?;
         if len < HEADER_LEN + 1 + TAG_LEN {
             return Err("too short");
         }
@@ -327,9 +343,7 @@ impl CookieStore {
         for (n, key) in inner.keys.iter().enumerate() {
             if n > 0 {
                 // A failed open wipes the buffer: decode the value again.
-                URL_SAFE_NO_PAD
-                    .decode_slice(token, &mut buf[..])
-                    .map_err(|_| "not base64url")?;
+                b64::decode(token.as_bytes(), buf).ok_or("not base64url")?;
             }
             let opened = key.open_in_place(
                 Nonce::assume_unique_for_key(nonce),
@@ -337,7 +351,7 @@ impl CookieStore {
                 &mut buf[HEADER_LEN..len],
             );
             let Ok(plain) = opened else { continue };
-            let record = decode_record(plain).map_err(|_| "sealed record does not decode")?;
+            let record = Record::decode(plain).map_err(|_| "sealed record does not decode")?;
             if !record.is_kept_at(now) {
                 return Err("sealed session past its keep-until (replayed or expired)");
             }
@@ -366,7 +380,7 @@ fn derive_key(secret: &[u8]) -> Result<LessSafeKey, CookieStoreError> {
 fn empty_record_token_len() -> usize {
     // {"i":"<32>","c":<20>,"d":<20>,"a":<20>,"k":<20>,"v":{},"f":{}}
     let body = 2 + 5 + 32 + 2 + 4 * (5 + 20) + 5 + 2 + 5 + 2;
-    base64::encoded_len(HEADER_LEN + 1 + body + TAG_LEN, false).unwrap_or(usize::MAX)
+    b64::encoded_len(HEADER_LEN + 1 + body + TAG_LEN)
 }
 
 #[async_trait]

@@ -564,3 +564,45 @@ fn debug_shows_no_key_material() {
     );
     assert!(!builder.contains("current secret"), "{builder}");
 }
+
+#[test]
+fn values_around_the_small_buffer_size_open() {
+    // Values up to 1024 characters open in a smaller buffer than longer
+    // ones: both sides of the boundary, with a rotated key (so the retry
+    // after a failed first key runs in each buffer too).
+    let current = store(SECRET);
+    let rotated = CookieStore::builder(&SessionConfig::default())
+        .secret(OLD)
+        .secret(SECRET)
+        .build()
+        .expect("valid secrets");
+    let mut seen = (false, false);
+    for len in 500..900 {
+        let value = format!("\"{}\"", "x".repeat(len));
+        let r = record(&[("pad", &value)]);
+        let token = current.seal(&r).expect("fits");
+        if token.len() < 1000 || token.len() > 1050 {
+            continue;
+        }
+        let small = token.len() <= 1024;
+        seen = (seen.0 || small, seen.1 || !small);
+        let now = at(T0);
+        assert_eq!(
+            current.open(&token, now).as_ref(),
+            Some(&r),
+            "{}",
+            token.len()
+        );
+        assert_eq!(
+            rotated.open(&token, now).as_ref(),
+            Some(&r),
+            "{}",
+            token.len()
+        );
+        let mut tampered = token.clone().into_bytes();
+        tampered[token.len() / 2] ^= 1;
+        let tampered = String::from_utf8(tampered).expect("ASCII");
+        assert_eq!(current.open(&tampered, now), None);
+    }
+    assert_eq!(seen, (true, true), "both buffer sizes were exercised");
+}

@@ -47,16 +47,31 @@ mod axum_side {
         counter_body(n)
     }
 
-    fn with_sessions<S: SessionStore + Clone>(store: S) -> Router {
+    /// Wrapped once around the router, as our example app is (rather than
+    /// `Router::layer`, which boxes each route): the same shape for both.
+    async fn with_sessions<S: SessionStore + Clone>(port: u16, store: S) -> Result<(), String> {
         let layer = SessionManagerLayer::new(store)
             .with_secure(true)
             .with_expiry(Expiry::OnInactivity(time_duration(Duration::from_secs(
                 1800,
             ))));
-        Router::new()
+        let routes = Router::new()
             .route("/counter", get(read))
-            .route("/counter/incr", get(write))
-            .layer(layer)
+            .route("/counter/incr", get(write));
+        let app = tower_layer::Layer::layer(&layer, routes.with_state(()));
+        let listener = listen(port).await?;
+        axum::serve(
+            listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    }
+
+    async fn listen(port: u16) -> Result<tokio::net::TcpListener, String> {
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| e.to_string())
     }
 
     fn time_duration(d: Duration) -> tower_sessions::cookie::time::Duration {
@@ -70,25 +85,25 @@ mod axum_side {
             .build()
             .map_err(|e| e.to_string())?;
         rt.block_on(async {
-            let app = match name {
-                "axum-none" => Router::new()
-                    .route("/counter", get(|| async { counter_body(0) }))
-                    .route("/counter/incr", get(|| async { counter_body(1) })),
-                "axum-tower-sessions-memory" => with_sessions(MemoryStore::default()),
+            match name {
+                "axum-none" => {
+                    let app = Router::new()
+                        .route("/counter", get(|| async { counter_body(0) }))
+                        .route("/counter/incr", get(|| async { counter_body(1) }));
+                    let listener = listen(port).await?;
+                    axum::serve(listener, app).await.map_err(|e| e.to_string())
+                }
+                "axum-tower-sessions-memory" => with_sessions(port, MemoryStore::default()).await,
                 "axum-tower-sessions-redis" => {
                     use tower_sessions_redis_store::fred::prelude::*;
                     let config = Config::from_url(redis_url).map_err(|e| e.to_string())?;
                     let pool = Pool::new(config, None, None, None, 1).map_err(|e| e.to_string())?;
                     let _task = pool.connect();
                     pool.wait_for_connect().await.map_err(|e| e.to_string())?;
-                    with_sessions(tower_sessions_redis_store::RedisStore::new(pool))
+                    with_sessions(port, tower_sessions_redis_store::RedisStore::new(pool)).await
                 }
-                other => return Err(format!("unknown axum peer {other:?}")),
-            };
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-                .await
-                .map_err(|e| e.to_string())?;
-            axum::serve(listener, app).await.map_err(|e| e.to_string())
+                other => Err(format!("unknown axum peer {other:?}")),
+            }
         })
     }
 }

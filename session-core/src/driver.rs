@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    Clock, Save, Session, SessionConfig, SessionCore, SessionError, SessionStore, StoreErrorKind,
-    SystemClock,
+    Clock, Commit, Save, Session, SessionConfig, SessionCore, SessionError, SessionStore,
+    StoreErrorKind, SystemClock, Timestamp,
 };
 
 /// How many times a create is retried when the new id is taken.
@@ -128,6 +128,12 @@ impl SessionManager {
         &self.store
     }
 
+    // Calls go to the store itself: through the `Arc`'s own forwarding
+    // impl each call would box a second future.
+    fn dyn_store(&self) -> &dyn SessionStore {
+        &*self.store
+    }
+
     /// Reads the session for a request with these `Cookie` header values.
     ///
     /// A timed-out session is deleted here; the result says whether to go
@@ -139,12 +145,12 @@ impl SessionManager {
         let start = self.core.start(cookie_headers);
         let now = self.clock.now();
         let record = match start.token() {
-            Some(token) => self.store.load(token, now).await?,
+            Some(token) => self.dyn_store().load(token, now).await?,
             None => None,
         };
         let resumed = self.core.resume(start, record, now);
         if let Some(timed_out) = resumed.timed_out {
-            self.store.delete(&timed_out.delete).await?;
+            self.dyn_store().delete(&timed_out.delete).await?;
             if let Some(location) = timed_out.redirect {
                 return Ok(Loaded::Redirect(Redirect {
                     location,
@@ -161,11 +167,20 @@ impl SessionManager {
     /// instead of the handler's response, so no write is lost silently.
     pub async fn commit(&self, session: &Session, status: u16) -> Result<Committed, SessionError> {
         let now = self.clock.now();
-        let mut commit = self.core.finish(session, status, now)?;
+        let commit = self.core.finish(session, status, now)?;
+        if commit.save.is_none() && commit.delete.is_none() {
+            // The common read-only request: no store call, and no store
+            // future in this future's state, which adapters keep inline.
+            return Ok(self.committed(commit, None, now));
+        }
+        Box::pin(self.write(commit, now)).await
+    }
+
+    async fn write(&self, mut commit: Commit, now: Timestamp) -> Result<Committed, SessionError> {
         let saved = match commit.save.take() {
             None => None,
             Some(Save::Update(record, delta)) => {
-                let token = self.store.update(&record, &delta).await?;
+                let token = self.dyn_store().update(&record, &delta).await?;
                 if token.is_none() {
                     // Deleted meanwhile (a logout in another tab) or
                     // expired during the request: never resurrected, and
@@ -175,11 +190,11 @@ impl SessionManager {
                 }
                 token
             }
-            Some(Save::Touch(record)) => self.store.touch(&record).await?,
+            Some(Save::Touch(record)) => self.dyn_store().touch(&record).await?,
             Some(Save::Create(mut record)) => {
                 let mut token = None;
                 for _ in 0..CREATE_ATTEMPTS {
-                    token = self.store.create(&record).await?;
+                    token = self.dyn_store().create(&record).await?;
                     if token.is_some() {
                         break;
                     }
@@ -192,8 +207,8 @@ impl SessionManager {
                 token
             }
         };
-        if let Some(old) = commit.delete {
-            match self.store.delete(&old).await {
+        if let Some(old) = commit.delete.take() {
+            match self.dyn_store().delete(&old).await {
                 Ok(()) => {}
                 // After a renew the session lives on under its new id; a
                 // stale old record only idles out.
@@ -203,14 +218,18 @@ impl SessionManager {
                 Err(e) => return Err(e.into()),
             }
         }
+        Ok(self.committed(commit, saved, now))
+    }
+
+    fn committed(&self, commit: Commit, saved: Option<String>, now: Timestamp) -> Committed {
         let session_cookie = self.core.set_cookie(&commit, saved.as_deref(), now);
         let mut set_cookies = commit.cookies;
         let no_store = session_cookie.is_some();
         set_cookies.extend(session_cookie);
-        Ok(Committed {
+        Committed {
             set_cookies,
             no_store,
             vary_cookie: commit.vary_cookie,
-        })
+        }
     }
 }

@@ -71,6 +71,9 @@ impl std::fmt::Debug for SessionCore {
 #[must_use]
 pub struct Start {
     token: Option<String>,
+    /// The token parsed as an id (server-side stores), so `resume` can
+    /// check the record without parsing again.
+    id: Option<SessionId>,
     request_cookies: Option<String>,
 }
 
@@ -228,8 +231,14 @@ impl SessionCore {
             // One cookie with bad bytes (say, set by a sibling subdomain)
             // must not cost the session: decode lossily; the bad pair's
             // value then fails its own checks.
-            let text = String::from_utf8_lossy(raw);
-            let text: &str = &text;
+            let lossy;
+            let text: &str = match std::str::from_utf8(raw) {
+                Ok(text) => text,
+                Err(_) => {
+                    lossy = String::from_utf8_lossy(raw);
+                    &lossy
+                }
+            };
             let mut has_other = false;
             for (name, value) in pairs(text) {
                 if name == self.config.name {
@@ -251,29 +260,41 @@ impl SessionCore {
                 }
             }
         }
-        let token = match (count, token) {
-            (1, Some(t)) if self.token_is_well_formed(&t) => Some(t),
-            (1, Some(_)) => {
-                tracing::debug!("malformed session token: starting a fresh session");
-                None
-            }
-            (0, _) => None,
+        let (token, id) = match (count, token) {
+            (1, Some(t)) => match self.check_token(&t) {
+                Ok(id) => (Some(t), id),
+                Err(()) => {
+                    tracing::debug!("malformed session token: starting a fresh session");
+                    (None, None)
+                }
+            },
+            (0, _) => (None, None),
             _ => {
                 tracing::debug!("several session cookies in one request: starting a fresh session");
-                None
+                (None, None)
             }
         };
         Start {
             token,
+            id,
             request_cookies: others,
         }
     }
 
-    fn token_is_well_formed(&self, token: &str) -> bool {
+    /// `Ok` with the parsed id (server side) or `None` (client side) for a
+    /// well-formed token.
+    fn check_token(&self, token: &str) -> Result<Option<SessionId>, ()> {
         if self.client_side {
-            !token.is_empty() && token.len() <= MAX_TOKEN_LEN && token.bytes().all(is_base64url)
+            let ok = !token.is_empty()
+                && token.len() <= MAX_TOKEN_LEN
+                && token.bytes().all(is_base64url);
+            if ok {
+                Ok(None)
+            } else {
+                Err(())
+            }
         } else {
-            SessionId::parse(token).is_some()
+            SessionId::parse(token).map(Some).ok_or(())
         }
     }
 
@@ -308,7 +329,7 @@ impl SessionCore {
                 timed_out: None,
             };
         };
-        if !self.client_side && SessionId::parse(&token) != Some(record.id) {
+        if !self.client_side && start.id != Some(record.id) {
             tracing::warn!("store returned a record for another id: ignoring it");
             return Resumed {
                 session: Session::new(inner),
@@ -474,40 +495,29 @@ impl SessionCore {
                 None => delta.removed.push(k),
             }
         }
-        let plan = CookiePlan::FromSave {
-            current: Some(loaded.token.clone()),
+        let save: fn(Record, Delta) -> Save = if !delta.is_empty() {
+            Save::Update
+        } else if self.touch_due(&loaded, now) {
+            |record, _| Save::Touch(record)
+        } else {
+            // Read only, and no touch due: nothing to write.
+            return Ok(Commit::nothing(cookies, vary));
         };
-        if !delta.is_empty() {
-            let mut record = self.record(loaded.id, loaded.created_at, now);
-            record.data = data;
-            record.flash = flash;
-            let deadline = Some(record.deadline());
-            return Ok(Commit {
-                save: Some(Save::Update(record, delta)),
-                delete: None,
-                cookies,
-                vary_cookie: vary,
-                renewed: false,
-                cookie: plan,
-                deadline,
-            });
-        }
-        if self.touch_due(&loaded, now) {
-            let mut record = self.record(loaded.id, loaded.created_at, now);
-            record.data = data;
-            record.flash = flash;
-            let deadline = Some(record.deadline());
-            return Ok(Commit {
-                save: Some(Save::Touch(record)),
-                delete: None,
-                cookies,
-                vary_cookie: vary,
-                renewed: false,
-                cookie: plan,
-                deadline,
-            });
-        }
-        Ok(Commit::nothing(cookies, vary))
+        let mut record = self.record(loaded.id, loaded.created_at, now);
+        record.data = data;
+        record.flash = flash;
+        let deadline = Some(record.deadline());
+        Ok(Commit {
+            save: Some(save(record, delta)),
+            delete: None,
+            cookies,
+            vary_cookie: vary,
+            renewed: false,
+            cookie: CookiePlan::FromSave {
+                current: Some(loaded.token),
+            },
+            deadline,
+        })
     }
 
     fn create(

@@ -7,7 +7,8 @@ use adapter_axum as adapter;
 use adapter_axum::{Session, SessionError, SessionLayer, SessionManager};
 use axum::extract::Path;
 use axum::routing::get;
-use axum::Router;
+use axum::{Router, ServiceExt};
+use tower_layer::Layer;
 
 #[path = "../../common/contract.rs"]
 mod contract;
@@ -50,7 +51,7 @@ async fn serve(settings: settings::Settings) -> Result<(), String> {
     let config = settings.config()?;
     let store = settings.store(&config)?;
     let layer = SessionLayer::from_manager(SessionManager::from_arc(store, config));
-    let app = Router::new()
+    let routes = Router::new()
         .route("/", get(home))
         .route("/login/{id}", get(login))
         .route("/remove", get(remove))
@@ -58,13 +59,17 @@ async fn serve(settings: settings::Settings) -> Result<(), String> {
         .route("/counter", get(counter))
         .route("/counter/incr", get(counter_incr))
         .route("/cookie/set", get(cookie_set))
-        .route("/cookie", get(cookie_get))
-        .layer(layer);
+        .route("/cookie", get(cookie_get));
+    // One session service around the whole router, rather than
+    // `routes.layer(layer)`, which wraps every route in a boxed service of
+    // its own: same behaviour, one boxed future and one clone less per
+    // request.
+    let app = layer.layer(routes.with_state(()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
     tracing::info!("listening on http://127.0.0.1:{}", settings.port);
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -10,7 +10,9 @@
 //! and `docs/bench-ratios.svg`.
 //!
 //! Run everything with `./scripts/bench.sh`; this binary alone with
-//! `cargo run --release -p session-bench -- run [--rounds N] [--secs S]`.
+//! `cargo run --release -p session-bench -- run [--rounds N] [--secs S]`;
+//! `--only axum-none,axum-ours` measures and prints only the rows whose
+//! label contains one of the words, without writing `BENCHMARKS.md`.
 
 mod load;
 mod peers;
@@ -121,7 +123,7 @@ pub async fn session_cookie(server: &Server) -> Result<Option<String>, String> {
 /// All measured runs: label → route → runs.
 pub type Results = BTreeMap<String, BTreeMap<&'static str, Vec<Run>>>;
 
-fn run(rounds: usize, secs: u64) -> Result<(), String> {
+fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let dir = me.parent().ok_or("no binary dir")?.to_path_buf();
     for fw in ["axum", "actix", "rocket"] {
@@ -140,7 +142,12 @@ fn run(rounds: usize, secs: u64) -> Result<(), String> {
             .args(["-a", "-p", "-c", "1", &pid.to_string()])
             .output();
     }
-    let targets = targets(&dir, &me);
+    let mut targets = targets(&dir, &me);
+    if let Some(only) = only {
+        // A quick look at some rows: printed, not written to BENCHMARKS.md.
+        let wanted: Vec<&str> = only.split(',').collect();
+        targets.retain(|t| wanted.iter().any(|w| t.label.contains(w)));
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -171,6 +178,22 @@ fn run(rounds: usize, secs: u64) -> Result<(), String> {
             }
         }
     }
+    if only.is_some() {
+        for (label, routes) in &results {
+            for (route, runs) in routes {
+                let mut rps: Vec<f64> = runs.iter().map(|r| r.rps).collect();
+                rps.sort_by(f64::total_cmp);
+                let mut cpu: Vec<f64> = runs.iter().map(|r| r.cpu_us).collect();
+                cpu.sort_by(f64::total_cmp);
+                eprintln!(
+                    "median {label:<30} {route:<14} {:>9.0} req/s  cpu {:>5.2} µs/req",
+                    rps[rps.len() / 2],
+                    cpu[cpu.len() / 2]
+                );
+            }
+        }
+        return Ok(());
+    }
     let commands = rt.block_on(probe::redis_commands(&targets, &redis))?;
     let root = dir
         .ancestors()
@@ -197,10 +220,18 @@ fn main() -> ExitCode {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(default)
             };
-            run(flag("--rounds", 3) as usize, flag("--secs", 5))
+            let only = args
+                .iter()
+                .position(|a| a == "--only")
+                .and_then(|i| args.get(i + 1));
+            run(
+                flag("--rounds", 3) as usize,
+                flag("--secs", 5),
+                only.map(String::as_str),
+            )
         }
         _ => Err(format!(
-            "usage: session-bench run [--rounds N] [--secs S]\n       session-bench serve-peer <{}> <port>   (Redis from REDIS_URL)",
+            "usage: session-bench run [--rounds N] [--secs S] [--only LABEL,..]\n       session-bench serve-peer <{}> <port>   (Redis from REDIS_URL)",
             peers::PEERS.join("|")
         )),
     };

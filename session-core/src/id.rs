@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// Number of random bytes in a session id (192 bits).
@@ -46,17 +44,48 @@ impl SessionId {
         // bits: every string of 32 base64url characters is an id.
         let mut out = [0u8; ID_BYTES];
         // Collects the values' bits: any high bit means a byte outside the
-        // alphabet.
+        // alphabet. Fixed indexes into fixed-size arrays: no bounds checks.
         let mut seen = 0u8;
-        for (src, dst) in chars.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
-            let v = |i: usize| BASE64URL_VALUES[usize::from(src[i])];
-            let (a, b, c, d) = (v(0), v(1), v(2), v(3));
+        for group in 0..ID_CHARS / 4 {
+            let (i, o) = (group * 4, group * 3);
+            let a = BASE64URL_VALUES[usize::from(chars[i])];
+            let b = BASE64URL_VALUES[usize::from(chars[i + 1])];
+            let c = BASE64URL_VALUES[usize::from(chars[i + 2])];
+            let d = BASE64URL_VALUES[usize::from(chars[i + 3])];
             seen |= a | b | c | d;
-            let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-            let [_, x, y, z] = n.to_be_bytes();
-            dst.copy_from_slice(&[x, y, z]);
+            out[o] = a << 2 | b >> 4;
+            out[o + 1] = b << 4 | c >> 2;
+            out[o + 2] = c << 6 | d;
         }
         (seen < 64).then_some(Self(out))
+    }
+
+    /// The text form as a `String`, as `to_string` gives it, without going
+    /// through the formatting machinery (stores return it on every write).
+    ///
+    /// ```
+    /// # use session_core::SessionId;
+    /// let id = SessionId::from_bytes([7; 24]);
+    /// assert_eq!(id.to_token(), id.to_string());
+    /// ```
+    pub fn to_token(&self) -> String {
+        String::from_utf8(self.chars().to_vec()).unwrap_or_default()
+    }
+
+    /// The 32 base64url characters.
+    fn chars(&self) -> [u8; ID_CHARS] {
+        let mut out = [0u8; ID_CHARS];
+        for group in 0..ID_BYTES / 3 {
+            let (i, o) = (group * 3, group * 4);
+            let n = u32::from(self.0[i]) << 16
+                | u32::from(self.0[i + 1]) << 8
+                | u32::from(self.0[i + 2]);
+            out[o] = BASE64URL_ALPHABET[(n >> 18) as usize & 63];
+            out[o + 1] = BASE64URL_ALPHABET[(n >> 12) as usize & 63];
+            out[o + 2] = BASE64URL_ALPHABET[(n >> 6) as usize & 63];
+            out[o + 3] = BASE64URL_ALPHABET[n as usize & 63];
+        }
+        out
     }
 
     /// A short, non-secret prefix for logs.
@@ -69,8 +98,11 @@ impl SessionId {
 
 /// Each byte's 6-bit value in the base64url alphabet, or 0xFF for a byte
 /// outside it.
+const BASE64URL_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 static BASE64URL_VALUES: [u8; 256] = {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let alphabet = BASE64URL_ALPHABET;
     let mut table = [0xFF; 256];
     let mut n = 0;
     while n < 64 {
@@ -87,11 +119,7 @@ pub(crate) fn is_base64url(b: u8) -> bool {
 
 impl fmt::Display for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0u8; ID_CHARS];
-        let n = URL_SAFE_NO_PAD
-            .encode_slice(self.0, &mut buf)
-            .map_err(|_| fmt::Error)?;
-        f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
+        f.write_str(std::str::from_utf8(&self.chars()).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -146,6 +174,22 @@ pub struct IdError;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+
+    #[test]
+    fn text_form_matches_base64url() {
+        for seed in 0..=255u8 {
+            let bytes: [u8; ID_BYTES] = std::array::from_fn(|i| {
+                seed.wrapping_mul(31)
+                    .wrapping_add((i as u8).wrapping_mul(97))
+            });
+            let id = SessionId::from_bytes(bytes);
+            assert_eq!(id.to_token(), URL_SAFE_NO_PAD.encode(bytes));
+            assert_eq!(id.to_string(), id.to_token());
+            assert_eq!(SessionId::parse(&id.to_token()), Some(id));
+        }
+    }
 
     #[test]
     fn random_ids_are_distinct_and_round_trip() {

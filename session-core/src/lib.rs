@@ -86,6 +86,7 @@
 mod clock;
 mod config;
 mod cookies;
+mod data;
 mod driver;
 mod error;
 mod id;
@@ -100,6 +101,7 @@ pub use config::{
     MAX_TIMEOUT, MIN_TIMED_OUT_GRACE,
 };
 pub use cookies::Cookies;
+pub use data::DataMap;
 pub use driver::{Committed, Loaded, Redirect, SessionManager};
 pub use error::SessionError;
 pub use id::{IdError, IdSource, RandomIds, SessionId, ID_BYTES, ID_CHARS};

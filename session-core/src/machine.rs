@@ -413,6 +413,22 @@ impl SessionCore {
             CookiePlan::Leave
         };
 
+        // The common request reads a loaded session and changes nothing:
+        // decide that before taking the maps apart.
+        let unchanged = !inner.destroyed
+            && !inner.cleared
+            && !inner.renewed
+            && inner.changes.is_empty()
+            && inner.next_flash.is_empty()
+            && (inner.arrived.is_empty() || !inner.accessed);
+        if unchanged {
+            if let Some(loaded) = &inner.loaded {
+                if !self.touch_due(loaded, now) {
+                    return Ok(Commit::nothing(cookies, vary));
+                }
+            }
+        }
+
         // The flash: an accessed request consumes what arrived (unless kept).
         let arrived = std::mem::take(&mut inner.arrived);
         let next = std::mem::take(&mut inner.next_flash);

@@ -1,6 +1,5 @@
 //! The stored form of a session, its change set, and its byte encoding.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,8 +16,7 @@ mod scan;
 /// A value in a session: its JSON text, shared so that copies are cheap.
 pub type Value = Arc<str>;
 
-/// A session's data: string keys to JSON values.
-pub type Data = BTreeMap<String, Value>;
+pub use crate::data::Data;
 
 /// The version byte that starts every encoded record.
 pub const RECORD_VERSION: u8 = 1;

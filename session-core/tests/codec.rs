@@ -354,6 +354,7 @@ fn key() -> impl Strategy<Value = String> {
 
 fn data() -> impl Strategy<Value = Data> {
     prop::collection::btree_map(key(), json_value().prop_map(Value::from), 0..10)
+        .prop_map(Data::from)
 }
 
 /// Timestamps: anything, and often the extremes and negatives.

@@ -155,8 +155,8 @@ proptest! {
         let (c, d, a, k) = times;
         let r = Record {
             id: SessionId::from_bytes(id),
-            data,
-            flash,
+            data: data.into(),
+            flash: flash.into(),
             created_at: Timestamp::from_unix_millis(c),
             idle_deadline: Timestamp::from_unix_millis(d),
             absolute_deadline: a.map(Timestamp::from_unix_millis),

@@ -46,6 +46,7 @@ fn json_value() -> impl Strategy<Value = String> {
 
 fn data() -> impl Strategy<Value = Data> {
     prop::collection::btree_map(any::<String>(), json_value().prop_map(Value::from), 0..10)
+        .prop_map(Data::from)
 }
 
 fn record() -> impl Strategy<Value = Record> {

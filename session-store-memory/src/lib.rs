@@ -335,14 +335,14 @@ impl SessionStore for MemoryStore {
             return Ok(None);
         }
         map.insert(record.id, record.clone());
-        Ok(Some(record.id.to_string()))
+        Ok(Some(record.id.to_token()))
     }
 
     async fn update(&self, record: &Record, delta: &Delta) -> Result<Option<String>, StoreError> {
         match write(self.shard(&record.id)).get_mut(&record.id) {
             Some(stored) => {
                 stored.apply(delta, record);
-                Ok(Some(record.id.to_string()))
+                Ok(Some(record.id.to_token()))
             }
             // Deleted meanwhile (a logout): never resurrect it.
             None => Ok(None),
@@ -355,7 +355,7 @@ impl SessionStore for MemoryStore {
                 stored.idle_deadline = record.idle_deadline;
                 stored.absolute_deadline = record.absolute_deadline;
                 stored.keep_until = record.keep_until;
-                Ok(Some(record.id.to_string()))
+                Ok(Some(record.id.to_token()))
             }
             None => Ok(None),
         }

@@ -57,7 +57,7 @@ impl SessionStore for RedisStore {
                     .eval(&inner.create, &key, |cmd| layout::create_args(cmd, record)),
             )
             .await?;
-        Ok((written == 1).then(|| record.id.to_string()))
+        Ok((written == 1).then(|| record.id.to_token()))
     }
 
     async fn update(&self, record: &Record, delta: &Delta) -> Result<Option<String>, StoreError> {
@@ -69,7 +69,7 @@ impl SessionStore for RedisStore {
                 layout::update_args(cmd, record, delta)
             }))
             .await?;
-        Ok(applied.map(|_| record.id.to_string()))
+        Ok(applied.map(|_| record.id.to_token()))
     }
 
     async fn touch(&self, record: &Record) -> Result<Option<String>, StoreError> {

@@ -9,6 +9,7 @@ use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, RedisResult, ServerError
 use session_core::{StoreError, StoreErrorKind};
 use tokio::sync::OnceCell;
 
+use crate::batch::Batcher;
 use crate::scripts::Lua;
 
 /// Where the store connects to.
@@ -32,6 +33,8 @@ pub(crate) struct Conn {
     target: Target,
     timeout: Duration,
     single: OnceCell<ConnectionManager>,
+    /// Batches single-node commands; re-made if its runtime went away.
+    batcher: std::sync::Mutex<Option<Batcher>>,
     #[cfg(feature = "cluster")]
     cluster: OnceCell<redis::cluster_async::ClusterConnection>,
 }
@@ -49,8 +52,19 @@ impl Conn {
             target,
             timeout,
             single: OnceCell::new(),
+            batcher: std::sync::Mutex::new(None),
             #[cfg(feature = "cluster")]
             cluster: OnceCell::new(),
+        }
+    }
+
+    /// The batching task for `manager`, started in the caller's runtime on
+    /// first use (and again if the runtime it ran in has shut down).
+    fn batcher(&self, manager: ConnectionManager) -> Batcher {
+        let mut slot = self.batcher.lock().unwrap_or_else(|e| e.into_inner());
+        match &*slot {
+            Some(batcher) if !batcher.is_closed() => batcher.clone(),
+            _ => slot.insert(Batcher::spawn(manager)).clone(),
         }
     }
 
@@ -96,7 +110,10 @@ impl Conn {
 
     async fn send_once<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
         match self.handle().await? {
-            Handle::Single(mut conn) => cmd.query_async(&mut conn).await,
+            Handle::Single(conn) => {
+                let value = self.batcher(conn).send(cmd).await?;
+                Ok(redis::from_redis_value(value)?)
+            }
             #[cfg(feature = "cluster")]
             Handle::Cluster(mut conn) => cmd.query_async(&mut conn).await,
         }

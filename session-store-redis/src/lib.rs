@@ -40,6 +40,12 @@
 //!   one `DEL`; `create`, `update` and `touch` are one `EVALSHA` each. A
 //!   script's source is sent (`EVAL`) only when the server does not know
 //!   it yet, once per server start.
+//! - **Batching.** On a single node, the commands of concurrent requests
+//!   go out together: the first waits one scheduler turn for the others
+//!   that are ready, then all are sent as one pipeline (one socket write
+//!   and read for many requests). Replies and errors still reach each
+//!   caller on its own. Redis Cluster connections send each command as it
+//!   comes.
 //! - **Deltas.** A session is one hash: field `m` holds the meta line
 //!   (layout version, created, idle and absolute deadlines, keep-until),
 //!   `d:<key>` each data value, `f:<key>` each flash value. Updates apply
@@ -89,6 +95,7 @@
 //! [`StoreErrorKind::Unavailable`]: session_core::StoreErrorKind::Unavailable
 //! [`Record::encode`]: session_core::Record::encode
 
+mod batch;
 mod builder;
 mod conn;
 mod keys;

@@ -45,11 +45,9 @@ return 1
 /// ARGV: meta, keep-until, cleared ('1'/'0'), n, n fields to delete, then
 /// field/value pairs to set.
 const UPDATE: &str = r"
-if redis.call('TYPE', key).ok ~= 'hash' then
-  return false
-end
-local meta = redis.call('HGET', key, 'm')
-if not meta or string.sub(meta, 1, #VERSION + 1) ~= VERSION .. ' ' then
+-- pcall: a key of another type answers an error table, not a string.
+local meta = redis.pcall('HGET', key, 'm')
+if type(meta) ~= 'string' or string.sub(meta, 1, #VERSION + 1) ~= VERSION .. ' ' then
   return false
 end
 if ARGV[3] == '1' then
@@ -63,8 +61,12 @@ if ARGV[3] == '1' then
 end
 local n = tonumber(ARGV[4])
 chunked('HDEL', ARGV, 5, 4 + n)
-chunked('HSET', ARGV, 5 + n, #ARGV)
-redis.call('HSET', key, 'm', ARGV[1])
+-- The meta line and the first values in one HSET (the whole delta, for
+-- all but huge ones); an even slice, so pairs stay whole.
+local first = 5 + n
+local last = math.min(#ARGV, first + 997)
+redis.call('HSET', key, 'm', ARGV[1], unpack(ARGV, first, last))
+chunked('HSET', ARGV, last + 1, #ARGV)
 redis.call('PEXPIREAT', key, ARGV[2])
 return 1
 ";

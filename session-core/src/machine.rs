@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::clock::duration_millis;
 use crate::config::CookieLifetime;
 use crate::cookies::pairs;
-use crate::id::is_base64url;
+use crate::id::all_base64url;
 use crate::record::Data;
 use crate::session::{Inner, Keep, Loaded};
 use crate::{
@@ -287,7 +287,7 @@ impl SessionCore {
         if self.client_side {
             let ok = !token.is_empty()
                 && token.len() <= MAX_TOKEN_LEN
-                && token.bytes().all(is_base64url);
+                && all_base64url(token.as_bytes());
             if ok {
                 Ok(None)
             } else {

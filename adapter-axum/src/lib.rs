@@ -32,6 +32,25 @@
 //!   `Cache-Control: no-store` unless the handler set its own; responses
 //!   of handlers that used the session get `Vary: Cookie`.
 //!
+//! ## One layer around the whole router
+//!
+//! `Router::layer` wraps every route in a boxed service of its own, so each
+//! request pays one more boxed future and one more service clone. Wrapping
+//! the finished router once behaves the same and skips both; call
+//! `with_state` first so the routes are built once, not per request:
+//!
+//! ```
+//! use axum::{routing::get, Router, ServiceExt};
+//! use adapter_axum::{MemoryStore, SessionConfig, SessionLayer};
+//! use tower_layer::Layer;
+//!
+//! let routes: Router = Router::new().route("/", get(|| async { "hello" }));
+//! let layer = SessionLayer::new(MemoryStore::default(), SessionConfig::default());
+//! let app = layer.layer(routes.with_state(()));
+//! // axum::serve(listener, app.into_make_service())
+//! # let _ = ServiceExt::<axum::extract::Request>::into_make_service(app);
+//! ```
+//!
 //! ## Crate features
 //!
 //! - `memory` (default): [`MemoryStore`].

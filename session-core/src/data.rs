@@ -18,7 +18,9 @@ static EMPTY: DataMap = BTreeMap::new();
 /// shares the map, and the first change to a shared map copies it
 /// (copy on write). A store that keeps records in memory can hand the
 /// request a record without copying its map, and a request that only reads
-/// never copies it at all. An empty `Data` holds no allocation.
+/// never copies it at all. An empty `Data` from `new`, `default`, `clear`
+/// or an empty iterator holds no allocation. Mutable access through
+/// `DerefMut` (`retain`, `get_mut`, `entry`) copies a shared map first.
 ///
 /// ```
 /// use session_core::Data;

@@ -424,6 +424,11 @@ impl SessionCore {
         if unchanged {
             if let Some(loaded) = &inner.loaded {
                 if !self.touch_due(loaded, now) {
+                    // Emptied like every other path leaves it (cheap: the
+                    // maps are shared with the store's copy).
+                    inner.loaded = None;
+                    inner.data.clear();
+                    inner.arrived.clear();
                     return Ok(Commit::nothing(cookies, vary));
                 }
             }

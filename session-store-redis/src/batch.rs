@@ -100,24 +100,10 @@ async fn send_batch(mut conn: ConnectionManager, mut jobs: Vec<Job>) {
         }
         Err(e) => {
             for reply in replies {
-                let _ = reply.send(Err(copy_error(&e)));
+                let _ = reply.send(Err(e.clone()));
             }
         }
     }
-}
-
-/// The same failure for each caller of a failed batch: the kind (I/O,
-/// timeout, server error) drives retries and the 503 mapping.
-fn copy_error(e: &RedisError) -> RedisError {
-    if e.is_io_error() {
-        let kind = if e.is_timeout() {
-            std::io::ErrorKind::TimedOut
-        } else {
-            std::io::ErrorKind::ConnectionReset
-        };
-        return std::io::Error::new(kind, e.to_string()).into();
-    }
-    RedisError::from((e.kind(), "pipeline failed", e.to_string()))
 }
 
 fn stopped() -> RedisError {

@@ -45,8 +45,15 @@ return 1
 /// ARGV: meta, keep-until, cleared ('1'/'0'), n, n fields to delete, then
 /// field/value pairs to set.
 const UPDATE: &str = r"
--- pcall: a key of another type answers an error table, not a string.
+-- pcall: a key of another type is foreign data (nil, write nothing); any
+-- other error (ACL, OOM, ...) goes back to the caller as an error.
 local meta = redis.pcall('HGET', key, 'm')
+if type(meta) == 'table' and meta.err then
+  if string.sub(meta.err, 1, 9) == 'WRONGTYPE' then
+    return false
+  end
+  return redis.error_reply(meta.err)
+end
 if type(meta) ~= 'string' or string.sub(meta, 1, #VERSION + 1) ~= VERSION .. ' ' then
   return false
 end

@@ -202,3 +202,24 @@ async fn a_corrupt_session_does_not_poison_the_store() {
         None
     );
 }
+
+#[tokio::test]
+async fn an_error_inside_the_update_script_is_an_error_not_a_missing_session() {
+    let server = RedisServer::start();
+    // A user that may run scripts but not HGET, which the update script
+    // calls first: Redis refuses that call inside the script.
+    server.command(&[
+        "ACL", "SETUSER", "nohget", "on", ">secret", "~*", "+@all", "-hget",
+    ]);
+    let url = format!("redis://nohget:secret@127.0.0.1:{}", server.port());
+    let store = session_store_redis::RedisStore::builder(url)
+        .build()
+        .unwrap();
+    let r = record_with(&[("a", "1")]);
+    assert!(store.create(&r).await.unwrap().is_some());
+    let got = store.update(&r, &Delta::default()).await;
+    assert!(
+        got.is_err(),
+        "a refused call must not read as a gone session: {got:?}"
+    );
+}

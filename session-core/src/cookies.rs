@@ -10,8 +10,10 @@ use crate::{ConfigError, Session, SessionError};
 pub(crate) fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
     header.split(';').filter_map(|pair| {
         let (name, value) = pair.split_once('=')?;
-        let name = name.trim();
-        let mut value = value.trim();
+        // Blanks around a pair are spaces and tabs (RFC 6265's OWS): an
+        // ASCII trim, cheaper than the Unicode one.
+        let name = name.trim_ascii();
+        let mut value = value.trim_ascii();
         if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
             value = &value[1..value.len() - 1];
         }

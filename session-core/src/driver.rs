@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::{
-    Clock, Commit, Save, Session, SessionConfig, SessionCore, SessionError, SessionStore,
+    Clock, Commit, Record, Save, Session, SessionConfig, SessionCore, SessionError, SessionStore,
     StoreErrorKind, SystemClock, Timestamp,
 };
 
@@ -145,7 +145,10 @@ impl SessionManager {
         let start = self.core.start(cookie_headers);
         let now = self.clock.now();
         let record = match start.token() {
-            Some(token) => self.dyn_store().load(token, now).await?,
+            Some(token) => match self.dyn_store().load_now(token, start.id(), now) {
+                Some(answer) => answer?,
+                None => self.dyn_store().load(token, now).await?,
+            },
             None => None,
         };
         let resumed = self.core.resume(start, record, now);
@@ -167,11 +170,20 @@ impl SessionManager {
     /// instead of the handler's response, so no write is lost silently.
     pub async fn commit(&self, session: &Session, status: u16) -> Result<Committed, SessionError> {
         let now = self.clock.now();
-        let commit = self.core.finish(session, status, now)?;
+        let mut commit = self.core.finish(session, status, now)?;
         if commit.save.is_none() && commit.delete.is_none() {
             // The common read-only request: no store call, and no store
             // future in this future's state, which adapters keep inline.
             return Ok(self.committed(commit, None, now));
+        }
+        if commit.delete.is_none() {
+            if let Some(Save::Update(record, delta)) = &commit.save {
+                if let Some(answer) = self.dyn_store().update_now(record, delta) {
+                    let token = updated(record, answer?);
+                    commit.save = None;
+                    return Ok(self.committed(commit, token, now));
+                }
+            }
         }
         Box::pin(self.write(commit, now)).await
     }
@@ -180,15 +192,7 @@ impl SessionManager {
         let saved = match commit.save.take() {
             None => None,
             Some(Save::Update(record, delta)) => {
-                let token = self.dyn_store().update(&record, &delta).await?;
-                if token.is_none() {
-                    // Deleted meanwhile (a logout in another tab) or
-                    // expired during the request: never resurrected, and
-                    // the cookie is left alone, since a concurrent login
-                    // may just have set a new one.
-                    tracing::warn!(session = %record.id.short(), "session gone before its change was saved");
-                }
-                token
+                updated(&record, self.dyn_store().update(&record, &delta).await?)
             }
             Some(Save::Touch(record)) => self.dyn_store().touch(&record).await?,
             Some(Save::Create(mut record)) => {
@@ -232,4 +236,15 @@ impl SessionManager {
             vary_cookie: commit.vary_cookie,
         }
     }
+}
+
+/// The token an update answered; `None` is logged.
+fn updated(record: &Record, token: Option<String>) -> Option<String> {
+    if token.is_none() {
+        // Deleted meanwhile (a logout in another tab) or expired during the
+        // request: never resurrected, and the cookie is left alone, since a
+        // concurrent login may just have set a new one.
+        tracing::warn!(session = %record.id.short(), "session gone before its change was saved");
+    }
+    token
 }

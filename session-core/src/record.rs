@@ -3,8 +3,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -70,13 +68,13 @@ impl Record {
             self.data.remove(key);
         }
         for (key, value) in &delta.set {
-            self.data.insert(key.clone(), value.clone());
+            set(&mut self.data, key, value);
         }
         for key in &delta.flash_removed {
             self.flash.remove(key);
         }
         for (key, value) in &delta.flash_set {
-            self.flash.insert(key.clone(), value.clone());
+            set(&mut self.flash, key, value);
         }
         self.idle_deadline = from.idle_deadline;
         self.absolute_deadline = from.absolute_deadline;
@@ -164,12 +162,7 @@ impl Record {
     /// are.
     fn write_body(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"i\":\"");
-        let mut id = [0u8; ID_CHARS];
-        // 24 bytes always encode to exactly 32 characters.
-        let n = URL_SAFE_NO_PAD
-            .encode_slice(self.id.as_bytes(), &mut id)
-            .unwrap_or(0);
-        out.extend_from_slice(&id[..n]);
+        out.extend_from_slice(&self.id.chars());
         out.extend_from_slice(b"\",\"c\":");
         write_int(out, self.created_at.unix_millis());
         out.extend_from_slice(b",\"d\":");
@@ -235,6 +228,17 @@ impl Record {
             absolute_deadline: wire.a.map(Timestamp::from_unix_millis),
             keep_until: Timestamp::from_unix_millis(wire.k),
         })
+    }
+}
+
+/// Sets `key` to `value`, copying the key only when it is new (an update
+/// usually changes a key that is there).
+fn set(data: &mut Data, key: &str, value: &Value) {
+    match data.get_mut(key) {
+        Some(slot) => slot.clone_from(value),
+        None => {
+            data.insert(key.to_owned(), value.clone());
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The handle a handler holds: read and change the session, and its flash.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -158,7 +159,13 @@ impl Session {
         let value = encode(&key, value)?;
         let mut inner = self.lock_for_write()?;
         check_len(&key, &value, inner.config.max_value_bytes)?;
-        inner.data.insert(key.clone(), value.clone());
+        // The key is copied into the data map only when it is new there.
+        match inner.data.get_mut(&key) {
+            Some(slot) => slot.clone_from(&value),
+            None => {
+                inner.data.insert(key.clone(), value.clone());
+            }
+        }
         inner.changes.insert(key, Some(value));
         Ok(())
     }
@@ -243,13 +250,41 @@ impl Session {
     }
 }
 
+thread_local! {
+    /// Where values are serialized before they are copied into their
+    /// shared [`Value`]: one allocation per value instead of two.
+    static ENCODE_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers that grew past this are not kept for the next value.
+const KEEP_BUF: usize = 16 * 1024;
+
 fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Value, SessionError> {
-    serde_json::to_string(value)
-        .map(Value::from)
-        .map_err(|source| SessionError::Serialize {
-            key: key.to_owned(),
-            source,
-        })
+    let serialize_error = |source| SessionError::Serialize {
+        key: key.to_owned(),
+        source,
+    };
+    ENCODE_BUF.with(|cell| {
+        // A `Serialize` impl that itself inserts into a session finds the
+        // buffer taken, and gets a fresh one.
+        let mut fresh = Vec::new();
+        let mut guard = cell.try_borrow_mut();
+        let buf = match &mut guard {
+            Ok(buf) => &mut **buf,
+            Err(_) => &mut fresh,
+        };
+        buf.clear();
+        let written = serde_json::to_writer(&mut *buf, value).map_err(serialize_error);
+        let value = written.and_then(|()| {
+            std::str::from_utf8(buf)
+                .map(Value::from)
+                .map_err(|e| serialize_error(serde::ser::Error::custom(e)))
+        });
+        if buf.capacity() > KEEP_BUF {
+            *buf = Vec::new();
+        }
+        value
+    })
 }
 
 fn check_len(key: &str, value: &Value, max: usize) -> Result<(), SessionError> {

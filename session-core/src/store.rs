@@ -28,7 +28,9 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// store (see [`client_side`](Self::client_side)) returns the sealed record.
 ///
 /// For server-side stores the core only calls `load` with a token that
-/// parses as a [`SessionId`].
+/// parses as a [`SessionId`]. A client-side store gets any non-empty token
+/// of at most [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN) bytes, as the browser
+/// sent it: it must treat what it cannot open as no session (`Ok(None)`).
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -91,6 +93,34 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Deletes the record (a no-op if it is gone already).
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
+
+    /// [`load`](Self::load) for a store that answers without waiting (in
+    /// memory, or opening a sealed cookie): `Some` answer at once, and the
+    /// core skips the boxed future. `id` is the token already parsed
+    /// (server-side stores). The default, `None`, means "call `load`".
+    ///
+    /// An answer here must be the one `load` would give.
+    fn load_now(
+        &self,
+        token: &str,
+        id: Option<&SessionId>,
+        now: Timestamp,
+    ) -> Option<Result<Option<Record>, StoreError>> {
+        let _ = (token, id, now);
+        None
+    }
+
+    /// [`update`](Self::update) answered at once, as
+    /// [`load_now`](Self::load_now) is. When this returns `Some`, the
+    /// update is done and `update` is not called.
+    fn update_now(
+        &self,
+        record: &Record,
+        delta: &Delta,
+    ) -> Option<Result<Option<String>, StoreError>> {
+        let _ = (record, delta);
+        None
+    }
 }
 
 macro_rules! forward_store {
@@ -114,6 +144,21 @@ macro_rules! forward_store {
             }
             async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
                 (**self).delete(id).await
+            }
+            fn load_now(
+                &self,
+                token: &str,
+                id: Option<&SessionId>,
+                now: Timestamp,
+            ) -> Option<Result<Option<Record>, StoreError>> {
+                (**self).load_now(token, id, now)
+            }
+            fn update_now(
+                &self,
+                record: &Record,
+                delta: &Delta,
+            ) -> Option<Result<Option<String>, StoreError>> {
+                (**self).update_now(record, delta)
             }
         }
     )*};

@@ -303,19 +303,57 @@ fn write(
     shard.write().unwrap_or_else(|e| e.into_inner())
 }
 
-#[async_trait]
-impl SessionStore for MemoryStore {
-    async fn load(&self, token: &str, now: Timestamp) -> Result<Option<Record>, StoreError> {
-        let Some(id) = SessionId::parse(token) else {
-            return Ok(None);
-        };
+impl MemoryStore {
+    fn load_id(&self, id: &SessionId, now: Timestamp) -> Option<Record> {
         if self.shared.max.is_some() {
             self.saw(now);
         }
-        Ok(read(self.shard(&id))
-            .get(&id)
+        read(self.shard(id))
+            .get(id)
             .filter(|r| r.is_kept_at(now))
-            .cloned())
+            .cloned()
+    }
+
+    fn update_in_place(&self, record: &Record, delta: &Delta) -> Option<String> {
+        let mut map = write(self.shard(&record.id));
+        // Deleted meanwhile (a logout): never resurrect it.
+        let stored = map.get_mut(&record.id)?;
+        stored.apply(delta, record);
+        Some(record.id.to_token())
+    }
+}
+
+// Every operation is a map operation under a lock: `load_now` and
+// `update_now` answer at once, and the async methods give the same answers.
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn load(&self, token: &str, now: Timestamp) -> Result<Option<Record>, StoreError> {
+        Ok(SessionId::parse(token).and_then(|id| self.load_id(&id, now)))
+    }
+
+    fn load_now(
+        &self,
+        token: &str,
+        id: Option<&SessionId>,
+        now: Timestamp,
+    ) -> Option<Result<Option<Record>, StoreError>> {
+        let parsed;
+        let id = match id {
+            Some(id) => Some(id),
+            None => {
+                parsed = SessionId::parse(token);
+                parsed.as_ref()
+            }
+        };
+        Some(Ok(id.and_then(|id| self.load_id(id, now))))
+    }
+
+    fn update_now(
+        &self,
+        record: &Record,
+        delta: &Delta,
+    ) -> Option<Result<Option<String>, StoreError>> {
+        Some(Ok(self.update_in_place(record, delta)))
     }
 
     async fn create(&self, record: &Record) -> Result<Option<String>, StoreError> {
@@ -339,14 +377,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn update(&self, record: &Record, delta: &Delta) -> Result<Option<String>, StoreError> {
-        match write(self.shard(&record.id)).get_mut(&record.id) {
-            Some(stored) => {
-                stored.apply(delta, record);
-                Ok(Some(record.id.to_token()))
-            }
-            // Deleted meanwhile (a logout): never resurrect it.
-            None => Ok(None),
-        }
+        Ok(self.update_in_place(record, delta))
     }
 
     async fn touch(&self, record: &Record) -> Result<Option<String>, StoreError> {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::{
-    Clock, Data, Delta, IdSource, RandomIds, Record, SessionStore, StoreErrorKind, SystemClock,
-    Timestamp, Value,
+    Clock, Data, Delta, IdSource, RandomIds, Record, SessionId, SessionStore, StoreErrorKind,
+    SystemClock, Timestamp, Value,
 };
 
 /// Whether a store keeps records server-side or in the cookie.
@@ -328,6 +328,38 @@ pub async fn bad_tokens<S: SessionStore + ?Sized>(store: &S, _side: Side) {
     }
 }
 
+/// A store's immediate answers ([`SessionStore::load_now`],
+/// [`SessionStore::update_now`]), where it gives them, are the answers of
+/// `load` and `update`.
+pub async fn answers_now_agree<S: SessionStore + ?Sized>(store: &S, _side: Side) {
+    let r = record_with(&[("a", "1")]);
+    let token = create(store, &r).await;
+    let ids = [None, SessionId::parse(&token)];
+    for id in &ids {
+        if let Some(answer) = store.load_now(&token, id.as_ref(), now()) {
+            let got = answer.unwrap_or_else(|e| panic!("load_now failed: {e}"));
+            assert_eq!(got, load(store, &token, now()).await);
+            assert!(got.is_some(), "load_now lost the record");
+        }
+        for bad in ["", "x", "A".repeat(32).as_str()] {
+            if let Some(answer) = store.load_now(bad, None, now()) {
+                assert!(matches!(answer, Ok(None)), "token {bad:?} gave {answer:?}");
+            }
+        }
+    }
+    let mut next = r.clone();
+    next.data.insert("b".into(), value("2"));
+    let delta = Delta {
+        set: vec![("b".into(), value("2"))],
+        ..Delta::default()
+    };
+    if let Some(answer) = store.update_now(&next, &delta) {
+        let token = answer.expect("update_now").expect("record exists");
+        let got = load(store, &token, now()).await.expect("updated record");
+        assert_eq!(keys(&got), ["a", "b"]);
+    }
+}
+
 /// Expands to one `#[test]` per store case.
 ///
 /// `$side` is `server_side` or `client_side`; `$make` is a closure returning
@@ -354,7 +386,8 @@ macro_rules! store_suite {
             $crate::store_suite!(@case $side, $make;
                 load_missing, round_trip, create_is_insert_only, update_applies_delta,
                 updates_merge, update_missing_is_gone, touch_extends, expiry_is_exact,
-                delete_removes, large_value, bad_tokens, renew_moves_the_session);
+                delete_removes, large_value, bad_tokens, renew_moves_the_session,
+                answers_now_agree);
             #[test]
             fn concurrent_writers() {
                 $crate::block_on(async {

@@ -5,17 +5,28 @@ use cookie::Cookie;
 use crate::config::{check_attr, check_token};
 use crate::{ConfigError, Session, SessionError};
 
-/// Iterates the `name=value` pairs of `Cookie` header values, trimming
+/// Iterates the `name=value` pairs of a `Cookie` header value, trimming
 /// blanks and one pair of surrounding quotes from each value.
 pub(crate) fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
-    header.split(';').filter_map(|pair| {
-        let (name, value) = pair.split_once('=')?;
-        // Blanks around a pair are spaces and tabs (RFC 6265's OWS): an
-        // ASCII trim, cheaper than the Unicode one.
-        let name = name.trim_ascii();
-        let mut value = value.trim_ascii();
-        if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
-            value = &value[1..value.len() - 1];
+    // Cut at ASCII bytes only, so every piece of a `str` is a `str`.
+    raw_pairs(header.as_bytes()).filter_map(|(name, value)| {
+        Some((
+            std::str::from_utf8(name).ok()?,
+            std::str::from_utf8(value).ok()?,
+        ))
+    })
+}
+
+/// [`pairs`] over the header's bytes, as they came: the session cookie is
+/// found without decoding the whole header first.
+pub(crate) fn raw_pairs(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    header.split(|&b| b == b';').filter_map(|pair| {
+        let eq = pair.iter().position(|&b| b == b'=')?;
+        // Blanks around a pair are spaces and tabs (RFC 6265's OWS).
+        let name = pair[..eq].trim_ascii();
+        let mut value = pair[eq + 1..].trim_ascii();
+        if let [b'"', inner @ .., b'"'] = value {
+            value = inner;
         }
         (!name.is_empty()).then_some((name, value))
     })

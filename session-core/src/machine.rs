@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::clock::duration_millis;
 use crate::config::CookieLifetime;
-use crate::cookies::pairs;
+use crate::cookies::raw_pairs;
 use crate::record::Data;
 use crate::session::{Inner, Keep, Loaded};
 use crate::{
@@ -226,47 +226,41 @@ impl SessionCore {
     /// A malformed token, or more than one session cookie in the request
     /// (cookie tossing), gives no token: the request gets a fresh session.
     pub fn start<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a [u8]>) -> Start {
-        let mut token: Option<String> = None;
+        let mut token: Option<&[u8]> = None;
         let mut count = 0usize;
         // Kept only when the request has cookies besides the session's, for
         // `Cookies::get`: the common request allocates nothing here.
         let mut others: Option<String> = None;
         for raw in cookie_headers {
-            // One cookie with bad bytes (say, set by a sibling subdomain)
-            // must not cost the session: decode lossily; the bad pair's
-            // value then fails its own checks.
-            let lossy;
-            let text: &str = match std::str::from_utf8(raw) {
-                Ok(text) => text,
-                Err(_) => {
-                    lossy = String::from_utf8_lossy(raw);
-                    &lossy
-                }
-            };
             let mut has_other = false;
-            for (name, value) in pairs(text) {
-                if name == self.config.name {
+            for (name, value) in raw_pairs(raw) {
+                if name == self.config.name.as_bytes() {
                     count += 1;
                     if count == 1 {
-                        token = Some(value.to_owned());
+                        token = Some(value);
                     }
                 } else {
                     has_other = true;
                 }
             }
             if has_other {
+                // One cookie with bad bytes (say, set by a sibling
+                // subdomain) must not cost the others: decoded lossily.
+                let text = String::from_utf8_lossy(raw);
                 match &mut others {
                     Some(joined) => {
                         joined.push_str("; ");
-                        joined.push_str(text);
+                        joined.push_str(&text);
                     }
-                    None => others = Some(text.to_owned()),
+                    None => others = Some(text.into_owned()),
                 }
             }
         }
+        // A token that is not UTF-8 is malformed like any other bad token.
+        let token = token.map(|t| std::str::from_utf8(t).map_err(|_| ()));
         let (token, id) = match (count, token) {
-            (1, Some(t)) => match self.check_token(&t) {
-                Ok(id) => (Some(t), id),
+            (1, Some(t)) => match t.and_then(|t| Ok((t, self.check_token(t)?))) {
+                Ok((t, id)) => (Some(t.to_owned()), id),
                 Err(()) => {
                     tracing::debug!("malformed session token: starting a fresh session");
                     (None, None)

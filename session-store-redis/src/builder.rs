@@ -115,9 +115,11 @@ impl RedisStoreBuilder {
                 Target::Cluster(Box::new(client))
             }
         };
+        let keys = KeyMaker::new(self.prefix, secret)
+            .ok_or(ConfigError::ShortKeySecret { len: secret.len() })?;
         Ok(RedisStore {
             inner: Arc::new(Inner {
-                keys: KeyMaker::new(self.prefix, secret),
+                keys,
                 conn: Conn::new(target, self.timeout),
                 create: Lua::create(),
                 update: Lua::update(),

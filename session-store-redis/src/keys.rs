@@ -6,8 +6,9 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use ring::hmac;
+use hmac::{Hmac, Mac};
 use session_core::SessionId;
+use sha2::Sha256;
 
 /// The HMAC key used when the builder is given none.
 ///
@@ -20,15 +21,18 @@ pub(crate) const DEFAULT_KEY_SECRET: &[u8] = b"session-store-redis/v1 default st
 /// Turns session ids into Redis keys.
 pub(crate) struct KeyMaker {
     prefix: String,
-    hmac: hmac::Key,
+    /// Holds the key's inner and outer hash states, computed once.
+    hmac: Hmac<Sha256>,
 }
 
 impl KeyMaker {
-    pub(crate) fn new(prefix: String, secret: &[u8]) -> Self {
-        Self {
+    /// `None` only if HMAC refused the secret, which it never does (any
+    /// length is a valid HMAC key).
+    pub(crate) fn new(prefix: String, secret: &[u8]) -> Option<Self> {
+        Some(Self {
             prefix,
-            hmac: hmac::Key::new(hmac::HMAC_SHA256, secret),
-        }
+            hmac: Hmac::new_from_slice(secret).ok()?,
+        })
     }
 
     pub(crate) fn prefix(&self) -> &str {
@@ -37,11 +41,13 @@ impl KeyMaker {
 
     /// The key the session `id` is stored under.
     pub(crate) fn key(&self, id: &SessionId) -> String {
-        let tag = hmac::sign(&self.hmac, id.as_bytes());
+        let mut mac = self.hmac.clone();
+        mac.update(id.as_bytes());
+        let tag = mac.finalize().into_bytes();
         // 32 bytes of tag are 43 base64url characters.
         let mut key = String::with_capacity(self.prefix.len() + 43);
         key.push_str(&self.prefix);
-        URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut key);
+        URL_SAFE_NO_PAD.encode_string(tag, &mut key);
         key
     }
 }
@@ -50,16 +56,35 @@ impl KeyMaker {
 mod tests {
     use super::*;
 
+    fn maker(prefix: &str, secret: &[u8]) -> KeyMaker {
+        KeyMaker::new(prefix.into(), secret).expect("any secret is an HMAC key")
+    }
+
+    #[test]
+    fn keys_are_hmac_sha256_as_ring_computes_it() {
+        let secrets: [&[u8]; 3] = [DEFAULT_KEY_SECRET, b"", &[7; 200]];
+        for secret in secrets {
+            let keys = maker("p:", secret);
+            let ring_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+            for seed in 0..50u8 {
+                let id = SessionId::from_bytes(std::array::from_fn(|i| seed ^ i as u8));
+                let tag = ring::hmac::sign(&ring_key, id.as_bytes());
+                let want = format!("p:{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+                assert_eq!(keys.key(&id), want);
+            }
+        }
+    }
+
     #[test]
     fn keys_are_prefixed_hashes_not_ids() {
         let id = SessionId::from_bytes([9; 24]);
-        let keys = KeyMaker::new("s:".into(), DEFAULT_KEY_SECRET);
+        let keys = maker("s:", DEFAULT_KEY_SECRET);
         let key = keys.key(&id);
         assert!(key.starts_with("s:"));
         assert_eq!(key.len(), 2 + 43);
         assert!(!key.contains(&id.to_string()));
         assert_eq!(key, keys.key(&id), "deterministic");
-        let other = KeyMaker::new("s:".into(), b"another secret, long enough to use");
+        let other = maker("s:", b"another secret, long enough to use");
         assert_ne!(key, other.key(&id));
         assert_ne!(key, keys.key(&SessionId::from_bytes([8; 24])));
     }

@@ -18,6 +18,7 @@ mod load;
 mod peers;
 mod probe;
 mod report;
+mod targets;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -190,6 +190,8 @@ pub fn write(
         md,
         "\n![ratio to the no-session baseline](docs/bench-ratios.svg)\n"
     );
+    let crit = criterion_rows(root);
+    crate::targets::section(&mut md, targets, results, &crit);
     let _ = writeln!(md, "## Redis commands per request\n");
     let _ = writeln!(md, "Round trips (commands a client sent, counted with `MONITOR`; a command a Lua script runs inside Redis is not one) per request, sent one at a time, {} requests per route; touch: a read after a quarter of a 4 s idle window has passed (our throttled touch; the peers have none). The last column lists every command Redis executed (`INFO commandstats`), script-internal ones included.\n", 200);
     let _ = writeln!(
@@ -210,7 +212,6 @@ pub fn write(
         );
     }
 
-    let crit = criterion_rows(root);
     if !crit.is_empty() {
         let _ = writeln!(
             md,

@@ -18,6 +18,7 @@ mod load;
 mod peers;
 mod probe;
 mod report;
+mod steal;
 mod targets;
 
 use std::collections::BTreeMap;
@@ -154,9 +155,11 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let mut results = Results::new();
+    let steal_from = steal::sample();
     for round in 1..=rounds {
         for t in &targets {
             let server = t.start(&redis)?;
+            let run_from = steal::sample();
             // The no-session rows get a cookie of the same size, so every
             // configuration parses the same request.
             let cookie = rt
@@ -166,8 +169,9 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
             load::wrk(&server, ROUTES[0], cookie.as_deref(), 1)?;
             for route in ROUTES {
                 let r = load::wrk(&server, route, cookie.as_deref(), secs)?;
+                let stolen = steal::percent(run_from, steal::sample()).unwrap_or(f64::NAN);
                 eprintln!(
-                    "round {round}/{rounds} {:<30} {route:<14} {:>9.0} req/s  p99 {:>6.0} µs  cpu {:>5.2} µs/req",
+                    "round {round}/{rounds} {:<30} {route:<14} {:>9.0} req/s  p99 {:>6.0} µs  cpu {:>5.2} µs/req  steal {stolen:>4.1}%",
                     t.label, r.rps, r.p99_us, r.cpu_us
                 );
                 results
@@ -178,6 +182,10 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
                     .push(r);
             }
         }
+    }
+    let stolen = steal::percent(steal_from, steal::sample());
+    if let Some(p) = stolen {
+        eprintln!("CPU steal during the load runs: {p:.1}%");
     }
     if only.is_some() {
         for (label, routes) in &results {
@@ -201,7 +209,7 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
         .find(|p| p.join("Cargo.lock").exists())
         .ok_or("cannot find the workspace root")?
         .to_path_buf();
-    report::write(&root, &targets, &results, &commands, rounds, secs)
+    report::write(&root, &targets, &results, &commands, (rounds, secs), stolen)
 }
 
 fn main() -> ExitCode {

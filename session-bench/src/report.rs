@@ -125,8 +125,8 @@ pub fn write(
     targets: &[Target],
     results: &Results,
     commands: &Commands,
-    rounds: usize,
-    secs: u64,
+    (rounds, secs): (usize, u64),
+    stolen: Option<f64>,
 ) -> Result<(), String> {
     let mut md = String::new();
     let date = version_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
@@ -144,6 +144,9 @@ pub fn write(
     let _ = writeln!(md, "- Machine: {} cores, {cpu}. Each server runs one worker thread pinned to core 0 (`taskset -c 0`); `wrk -t1 -c32 --latency -d{secs}s` and redis-server share core 1.", std::thread::available_parallelism().map_or(0, |n| n.get()));
     let _ = writeln!(md, "- Routes: `GET /counter` reads a counter from the session, `GET /counter/incr` increments it, all 32 connections sending the same session cookie (made by one write before the run). The no-session rows answer the same bodies without sessions and are sent a cookie of the same size, so every configuration parses the same request.");
     let _ = writeln!(md, "- {rounds} rounds; in each round every configuration is started fresh, warmed for 1 s and measured on both routes; medians over rounds, with min–max. Server CPU is utime+stime of the server process over the run divided by the requests served.");
+    if let Some(p) = stolen {
+        let _ = writeln!(md, "- CPU steal (time the hypervisor gave to other guests, from `/proc/stat`) during the load runs: {p:.1}%. Above a few percent, rounds of one configuration disagree by 10–20% (the min–max column), as much as the distance to several targets; server CPU per request is the steadier figure.");
+    }
     let _ = writeln!(md, "- Ours: the example apps (`examples/*`) in release mode with `WORKERS=1`. Peers: axum + tower-sessions (MemoryStore; tower-sessions-redis-store over fred), actix-web + actix-session (CookieSessionStore, RedisSessionStore), from `session-bench/src/peers.rs`.");
     let _ = writeln!(
         md,

@@ -24,7 +24,7 @@ fn stat(runs: &[Run], f: fn(&Run) -> f64) -> (f64, f64, f64) {
     (median(v), min, max)
 }
 
-fn median_of(results: &Results, label: &str, route: &str, f: fn(&Run) -> f64) -> f64 {
+pub(crate) fn median_of(results: &Results, label: &str, route: &str, f: fn(&Run) -> f64) -> f64 {
     results
         .get(label)
         .and_then(|r| r.get(route))

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::report::median_of as med;
 use crate::{Results, Target};
 
 /// A load target on one of our rows.
@@ -54,21 +55,6 @@ fn mark(ok: bool) -> &'static str {
         "met"
     } else {
         "**missed**"
-    }
-}
-
-/// The median of `f` over the runs of `label` on `route`.
-fn med(results: &Results, label: &str, route: &str, f: fn(&crate::load::Run) -> f64) -> f64 {
-    let mut v: Vec<f64> = results
-        .get(label)
-        .and_then(|r| r.get(route))
-        .map(|runs| runs.iter().map(f).collect())
-        .unwrap_or_default();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
 

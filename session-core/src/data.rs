@@ -45,6 +45,18 @@ impl Data {
         self.make_mut().insert(key, value)
     }
 
+    /// Sets `key` to `value`, copying the key only when it is new (a write
+    /// usually changes a key that is there already).
+    pub fn set(&mut self, key: &str, value: &Value) {
+        let map = self.make_mut();
+        match map.get_mut(key) {
+            Some(slot) => slot.clone_from(value),
+            None => {
+                map.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
+
     /// Removes `key`, returning its value. Copies a shared map only when
     /// the key is there.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
@@ -156,6 +168,18 @@ mod tests {
 
     fn v(s: &str) -> Value {
         Value::from(s)
+    }
+
+    #[test]
+    fn set_replaces_or_inserts_and_leaves_a_shared_copy_alone() {
+        let mut a = Data::from_iter([("x".to_owned(), v("1"))]);
+        let b = a.clone();
+        a.set("x", &v("2"));
+        a.set("y", &v("3"));
+        assert_eq!(a.get("x").map(|v| &**v), Some("2"));
+        assert_eq!(a.get("y").map(|v| &**v), Some("3"));
+        assert_eq!(b.get("x").map(|v| &**v), Some("1"));
+        assert_eq!(b.len(), 1);
     }
 
     #[test]

@@ -256,10 +256,8 @@ impl SessionCore {
                 }
             }
         }
-        // A token that is not UTF-8 is malformed like any other bad token.
-        let token = token.map(|t| std::str::from_utf8(t).map_err(|_| ()));
         let (token, id) = match (count, token) {
-            (1, Some(t)) => match t.and_then(|t| Ok((t, self.check_token(t)?))) {
+            (1, Some(raw)) => match self.check_token(raw) {
                 Ok((t, id)) => (Some(t.to_owned()), id),
                 Err(()) => {
                     tracing::debug!("malformed session token: starting a fresh session");
@@ -279,20 +277,23 @@ impl SessionCore {
         }
     }
 
-    /// `Ok` with the parsed id (server side) or `None` (client side) for a
-    /// well-formed token.
-    fn check_token(&self, token: &str) -> Result<Option<SessionId>, ()> {
+    /// `Ok` with the token as text and the parsed id (server side) or
+    /// `None` (client side) for a well-formed token. One that is not UTF-8
+    /// is malformed like any other bad token.
+    fn check_token<'t>(&self, raw: &'t [u8]) -> Result<(&'t str, Option<SessionId>), ()> {
+        let token = std::str::from_utf8(raw).map_err(drop)?;
         if self.client_side {
             // Only the length: the store's own decoding checks every byte
             // (it must refuse what it cannot open anyway), so a scan here
             // would read the whole cookie twice.
             if !token.is_empty() && token.len() <= MAX_TOKEN_LEN {
-                Ok(None)
+                Ok((token, None))
             } else {
                 Err(())
             }
         } else {
-            SessionId::parse(token).map(Some).ok_or(())
+            let id = SessionId::parse(token).ok_or(())?;
+            Ok((token, Some(id)))
         }
     }
 

@@ -68,13 +68,13 @@ impl Record {
             self.data.remove(key);
         }
         for (key, value) in &delta.set {
-            set(&mut self.data, key, value);
+            self.data.set(key, value);
         }
         for key in &delta.flash_removed {
             self.flash.remove(key);
         }
         for (key, value) in &delta.flash_set {
-            set(&mut self.flash, key, value);
+            self.flash.set(key, value);
         }
         self.idle_deadline = from.idle_deadline;
         self.absolute_deadline = from.absolute_deadline;
@@ -228,17 +228,6 @@ impl Record {
             absolute_deadline: wire.a.map(Timestamp::from_unix_millis),
             keep_until: Timestamp::from_unix_millis(wire.k),
         })
-    }
-}
-
-/// Sets `key` to `value`, copying the key only when it is new (an update
-/// usually changes a key that is there).
-fn set(data: &mut Data, key: &str, value: &Value) {
-    match data.get_mut(key) {
-        Some(slot) => slot.clone_from(value),
-        None => {
-            data.insert(key.to_owned(), value.clone());
-        }
     }
 }
 

@@ -159,13 +159,7 @@ impl Session {
         let value = encode(&key, value)?;
         let mut inner = self.lock_for_write()?;
         check_len(&key, &value, inner.config.max_value_bytes)?;
-        // The key is copied into the data map only when it is new there.
-        match inner.data.get_mut(&key) {
-            Some(slot) => slot.clone_from(&value),
-            None => {
-                inner.data.insert(key.clone(), value.clone());
-            }
-        }
+        inner.data.set(&key, &value);
         inner.changes.insert(key, Some(value));
         Ok(())
     }

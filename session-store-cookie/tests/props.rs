@@ -18,30 +18,16 @@ fn json_string(s: &str) -> String {
     serde_json::to_string(s).expect("a str serializes")
 }
 
-/// JSON texts as the core stores them (compact, any Unicode).
+/// JSON texts as the core stores them. The codec's own properties, over
+/// nested and escaped JSON, are in `session-core/tests/codec.rs`; sealing
+/// treats the encoded record as bytes, so plain values, short and long,
+/// are enough here.
 fn json_value() -> impl Strategy<Value = String> {
-    let leaf = prop_oneof![
+    prop_oneof![
         any::<i64>().prop_map(|n| n.to_string()),
-        any::<bool>().prop_map(|b| b.to_string()),
-        Just("null".to_owned()),
         any::<String>().prop_map(|s| json_string(&s)),
         "[a-z ]{0,300}".prop_map(|s| json_string(&s)),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(|f| serde_json::to_string(&f).expect("finite")),
-    ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
-            prop::collection::vec((any::<String>(), inner), 0..4).prop_map(|v| {
-                let fields: Vec<String> = v
-                    .iter()
-                    .map(|(k, v)| format!("{}:{v}", json_string(k)))
-                    .collect();
-                format!("{{{}}}", fields.join(","))
-            }),
-        ]
-    })
+    ]
 }
 
 fn data() -> impl Strategy<Value = Data> {

@@ -337,15 +337,8 @@ impl SessionStore for MemoryStore {
         id: Option<&SessionId>,
         now: Timestamp,
     ) -> Option<Result<Option<Record>, StoreError>> {
-        let parsed;
-        let id = match id {
-            Some(id) => Some(id),
-            None => {
-                parsed = SessionId::parse(token);
-                parsed.as_ref()
-            }
-        };
-        Some(Ok(id.and_then(|id| self.load_id(id, now))))
+        let id = id.copied().or_else(|| SessionId::parse(token));
+        Some(Ok(id.and_then(|id| self.load_id(&id, now))))
     }
 
     fn update_now(

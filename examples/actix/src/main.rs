@@ -75,13 +75,16 @@ async fn serve(settings: settings::Settings) -> Result<(), String> {
         App::new()
             .wrap(sessions.clone())
             .service(get("/", home))
-            .service(get("/login/{id}", login))
             .service(get("/remove", remove))
             .service(get("/logout", logout))
             .service(get("/counter", counter))
             .service(get("/counter/incr", counter_incr))
             .service(get("/cookie/set", cookie_set))
             .service(get("/cookie", cookie_get))
+            // actix tries resources in order and matches a `{param}` path
+            // with a regex: the dynamic one goes last, so the static routes
+            // never pay for it.
+            .service(get("/login/{id}", login))
     });
     if let Some(n) = settings.workers {
         server = server.workers(n);

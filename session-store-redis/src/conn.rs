@@ -4,12 +4,12 @@
 use std::future::Future;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, RedisResult, ServerErrorKind};
 use session_core::{StoreError, StoreErrorKind};
+#[cfg(feature = "cluster")]
 use tokio::sync::OnceCell;
 
-use crate::batch::Batcher;
+use crate::link::Link;
 use crate::scripts::Lua;
 
 /// Where the store connects to.
@@ -20,21 +20,13 @@ pub(crate) enum Target {
     Cluster(Box<redis::cluster::ClusterClient>),
 }
 
-/// A shared, cheaply cloned handle on the live connection.
-enum Handle {
-    Single(ConnectionManager),
-    #[cfg(feature = "cluster")]
-    Cluster(redis::cluster_async::ClusterConnection),
-}
-
 /// The connection, created on the first operation: building the store
 /// needs neither a runtime nor a reachable server.
 pub(crate) struct Conn {
     target: Target,
     timeout: Duration,
-    single: OnceCell<ConnectionManager>,
-    /// Batches single-node commands; re-made if its runtime went away.
-    batcher: std::sync::Mutex<Option<Batcher>>,
+    /// The single-node connection's task; re-made if its runtime went away.
+    link: std::sync::Mutex<Option<Link>>,
     #[cfg(feature = "cluster")]
     cluster: OnceCell<redis::cluster_async::ClusterConnection>,
 }
@@ -51,20 +43,24 @@ impl Conn {
         Self {
             target,
             timeout,
-            single: OnceCell::new(),
-            batcher: std::sync::Mutex::new(None),
+            link: std::sync::Mutex::new(None),
             #[cfg(feature = "cluster")]
             cluster: OnceCell::new(),
         }
     }
 
-    /// The batching task for `manager`, started in the caller's runtime on
-    /// first use (and again if the runtime it ran in has shut down).
-    fn batcher(&self, manager: ConnectionManager) -> Batcher {
-        let mut slot = self.batcher.lock().unwrap_or_else(|e| e.into_inner());
+    /// The connection task for `client`, started in the caller's runtime
+    /// on first use (and again if the runtime it ran in has shut down).
+    fn link(&self, client: &redis::Client) -> Link {
+        let mut slot = self.link.lock().unwrap_or_else(|e| e.into_inner());
         match &*slot {
-            Some(batcher) if !batcher.is_closed() => batcher.clone(),
-            _ => slot.insert(Batcher::spawn(manager)).clone(),
+            Some(link) if !link.is_closed() => link.clone(),
+            _ => slot
+                .insert(Link::spawn(
+                    client.get_connection_info().clone(),
+                    self.timeout,
+                ))
+                .clone(),
         }
     }
 
@@ -80,51 +76,33 @@ impl Conn {
         false
     }
 
-    async fn handle(&self) -> RedisResult<Handle> {
+    async fn send_once<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
         match &self.target {
             Target::Single(client) => {
-                let manager = self
-                    .single
-                    .get_or_try_init(|| async {
-                        ConnectionManager::new_lazy_with_config(
-                            client.clone(),
-                            manager_config(self.timeout),
-                        )
-                    })
-                    .await?;
-                Ok(Handle::Single(manager.clone()))
+                let value = self.link(client).send(cmd).await?;
+                Ok(redis::from_redis_value(value)?)
             }
             #[cfg(feature = "cluster")]
             // A failed first connection leaves the cell empty, so the next
             // operation tries again; once made, the cluster connection
             // reconnects to nodes and refreshes slots by itself.
             Target::Cluster(client) => {
-                let conn = self
+                let mut conn = self
                     .cluster
                     .get_or_try_init(|| client.get_async_connection())
-                    .await?;
-                Ok(Handle::Cluster(conn.clone()))
+                    .await?
+                    .clone();
+                cmd.query_async(&mut conn).await
             }
-        }
-    }
-
-    async fn send_once<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
-        match self.handle().await? {
-            Handle::Single(conn) => {
-                let value = self.batcher(conn).send(cmd).await?;
-                Ok(redis::from_redis_value(value)?)
-            }
-            #[cfg(feature = "cluster")]
-            Handle::Cluster(mut conn) => cmd.query_async(&mut conn).await,
         }
     }
 
     /// Sends one command.
     ///
-    /// On a single node, a connection-level failure is tried once more: the
-    /// connection manager only notices a dead socket (Redis restarted) when
-    /// a command fails on it, and then reconnects, so the retry is what
-    /// makes the first request after a restart succeed. Every operation is
+    /// On a single node, a connection-level failure is tried once more: a
+    /// command written just as the socket died (Redis restarted) fails,
+    /// and the retry goes out on a fresh connection, so the first request
+    /// after a restart succeeds. Every operation is
     /// idempotent but create, whose retry after a lost reply answers "id
     /// taken"; the core then saves under a fresh id and the first copy
     /// expires by its TTL.
@@ -175,19 +153,8 @@ impl Conn {
     }
 }
 
-/// Short connection and response timeouts and few, quick reconnection
-/// attempts: the caller's timeout bounds the whole operation anyway, and
-/// a long backoff would only delay recovery after Redis comes back.
-fn manager_config(timeout: Duration) -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(timeout))
-        .set_response_timeout(Some(timeout))
-        .set_number_of_retries(1)
-        .set_min_delay(Duration::from_millis(50))
-        .set_max_delay(Duration::from_millis(500))
-}
-
-/// The cluster client's equivalent of [`manager_config`].
+/// The cluster client: short connection and response timeouts and few,
+/// quick retries, since the caller's timeout bounds the whole operation.
 #[cfg(feature = "cluster")]
 pub(crate) fn cluster_client(
     urls: &[String],

@@ -95,13 +95,14 @@
 //! [`StoreErrorKind::Unavailable`]: session_core::StoreErrorKind::Unavailable
 //! [`Record::encode`]: session_core::Record::encode
 
-mod batch;
 mod builder;
 mod conn;
 mod keys;
 mod layout;
+mod link;
 mod scripts;
 mod store;
+mod wire;
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,0 +1,322 @@
+//! The single-node connection: one socket shared by every request, the
+//! commands of concurrent requests written together, replies handed back
+//! in order.
+//!
+//! Every request hands its encoded command to one task. That task takes
+//! the first command, lets the other requests that are ready right now run
+//! (one scheduler yield), then writes everything queued in one system
+//! call: one socket write and one read for many requests, where one
+//! command per write costs a system call and a loopback or network wake-up
+//! each. Under light load a batch is a single command and costs one yield
+//! more. The same task reads the replies ([`wire`](crate::wire)) and sends
+//! each to its caller, so a command passes through one task, not the three
+//! of a batcher on top of a general client.
+//!
+//! The connection is made on the first command and again after it breaks
+//! (Redis restarted, a malformed reply) or stalls: when the oldest
+//! unanswered command is older than the store's timeout, the next command
+//! goes out on a fresh connection. A command in flight when its connection
+//! breaks fails with an I/O error; [`Conn::send`](crate::conn::Conn::send)
+//! tries it once more.
+
+use std::collections::VecDeque;
+use std::io;
+use std::time::{Duration, Instant};
+
+use redis::{Cmd, ConnectionAddr, ConnectionInfo, RedisError, RedisResult, Value};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::wire;
+
+/// The most commands in one write.
+const MAX_BATCH: usize = 64;
+
+/// The read buffer's starting size; it grows for larger replies.
+const READ_BUF: usize = 16 * 1024;
+
+type Reply = RedisResult<Value>;
+
+struct Job {
+    bytes: Vec<u8>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// A handle on the connection's task. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Link {
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+impl Link {
+    /// Starts the task for the server `info` names. Needs a Tokio
+    /// runtime; the task ends when the last handle is dropped. Connects
+    /// on the first command, each attempt bounded by `timeout`.
+    pub(crate) fn spawn(info: ConnectionInfo, timeout: Duration) -> Self {
+        let (jobs, queue) = mpsc::unbounded_channel();
+        tokio::spawn(run(Endpoint { info, timeout }, queue));
+        Self { jobs }
+    }
+
+    /// True once the task has stopped (its runtime shut down).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.jobs.is_closed()
+    }
+
+    /// Sends one command and waits for its reply; a server error is `Err`.
+    pub(crate) async fn send(&self, cmd: &Cmd) -> Reply {
+        let mut bytes = Vec::new();
+        cmd.write_packed_command(&mut bytes);
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job { bytes, reply }).map_err(|_| {
+            io_error(
+                io::ErrorKind::BrokenPipe,
+                "the Redis connection task stopped",
+            )
+        })?;
+        answer.await.map_err(|_| {
+            io_error(
+                io::ErrorKind::BrokenPipe,
+                "the Redis connection task stopped",
+            )
+        })?
+    }
+}
+
+/// Where to connect and how long connecting may take.
+struct Endpoint {
+    info: ConnectionInfo,
+    timeout: Duration,
+}
+
+/// What the task can be woken by.
+enum Event {
+    Read(io::Result<usize>),
+    Job(Job),
+}
+
+async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
+    let mut live: Option<Live> = None;
+    let mut batch = Vec::with_capacity(8);
+    let mut out = Vec::new();
+    loop {
+        let event = match &mut live {
+            None => queue.recv().await.map(Event::Job),
+            // Connected: replies first, and a closed socket (Redis
+            // restarted) is noticed even with nothing in flight.
+            Some(conn) => tokio::select! {
+                biased;
+                read = conn.io.read_buf(&mut conn.buf) => Some(Event::Read(read)),
+                job = queue.recv() => job.map(Event::Job),
+            },
+        };
+        let first = match event {
+            // Every handle is gone: nobody can send again.
+            None => return,
+            Some(Event::Read(read)) => {
+                if let Some(conn) = &mut live {
+                    let outcome = match read {
+                        Ok(0) => Err(io_error(
+                            io::ErrorKind::ConnectionReset,
+                            "Redis closed the connection",
+                        )),
+                        Ok(_) => conn.dispatch(),
+                        Err(e) => Err(e.into()),
+                    };
+                    if let Err(e) = outcome {
+                        fail(live.take(), &e);
+                    }
+                }
+                continue;
+            }
+            Some(Event::Job(job)) => job,
+        };
+        // The other connections' requests that are ready now get to run
+        // and queue their commands behind this one.
+        tokio::task::yield_now().await;
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            let Ok(job) = queue.try_recv() else { break };
+            batch.push(job);
+        }
+        // A caller that gave up (its timeout) needs no round trip.
+        batch.retain(|job: &Job| !job.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
+        if live.as_ref().is_some_and(|c| c.stalled(end.timeout)) {
+            let e = io_error(
+                io::ErrorKind::TimedOut,
+                "Redis did not answer in time: connection replaced",
+            );
+            fail(live.take(), &e);
+        }
+        if live.is_none() {
+            match end.connect().await {
+                Ok(conn) => live = Some(conn),
+                Err(e) => {
+                    for job in batch.drain(..) {
+                        let _ = job.reply.send(Err(e.clone()));
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(conn) = &mut live else { continue };
+        out.clear();
+        let sent = Instant::now();
+        for job in batch.drain(..) {
+            out.extend_from_slice(&job.bytes);
+            conn.waiting.push_back((job.reply, sent));
+        }
+        if let Err(e) = conn.io.write_all(&out).await {
+            fail(live.take(), &e.into());
+        }
+        // A huge batch's buffer is not kept for the small ones after it.
+        if out.capacity() > 4 * READ_BUF {
+            out = Vec::new();
+        }
+    }
+}
+
+/// Fails every command still waiting on a connection that is gone.
+fn fail(live: Option<Live>, why: &RedisError) {
+    if let Some(conn) = live {
+        for (reply, _) in conn.waiting {
+            let _ = reply.send(Err(why.clone()));
+        }
+    }
+}
+
+/// The socket, as one object for TCP and Unix sockets alike.
+trait Socket: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Socket for T {}
+
+/// A connection and what it owes.
+struct Live {
+    io: Box<dyn Socket>,
+    /// The callers of the commands written and not answered yet, oldest
+    /// first, with when they were written.
+    waiting: VecDeque<(oneshot::Sender<Reply>, Instant)>,
+    /// Bytes read and not yet made into replies.
+    buf: Vec<u8>,
+}
+
+impl Live {
+    fn new(io: Box<dyn Socket>) -> Self {
+        Self {
+            io,
+            waiting: VecDeque::new(),
+            buf: Vec::with_capacity(READ_BUF),
+        }
+    }
+
+    /// True when the oldest unanswered command has waited past `timeout`.
+    fn stalled(&self, timeout: Duration) -> bool {
+        self.waiting
+            .front()
+            .is_some_and(|(_, sent)| sent.elapsed() > timeout)
+    }
+
+    /// Hands every complete reply in the buffer to its caller.
+    fn dispatch(&mut self) -> RedisResult<()> {
+        let mut at = 0;
+        while let Some((reply, used)) = wire::parse(&self.buf[at..]).map_err(malformed)? {
+            at += used;
+            let Some((caller, _)) = self.waiting.pop_front() else {
+                return Err(io_error(
+                    io::ErrorKind::InvalidData,
+                    "Redis sent a reply to no command",
+                ));
+            };
+            let _ = caller.send(reply);
+        }
+        self.buf.drain(..at);
+        Ok(())
+    }
+
+    /// Reads one reply, for the handshake.
+    async fn reply(&mut self) -> Reply {
+        loop {
+            if let Some((reply, used)) = wire::parse(&self.buf).map_err(malformed)? {
+                self.buf.drain(..used);
+                return reply;
+            }
+            if self.io.read_buf(&mut self.buf).await? == 0 {
+                return Err(io_error(
+                    io::ErrorKind::ConnectionReset,
+                    "Redis closed the connection",
+                ));
+            }
+        }
+    }
+}
+
+impl Endpoint {
+    /// A fresh connection, authenticated and on the URL's database.
+    async fn connect(&self) -> RedisResult<Live> {
+        match tokio::time::timeout(self.timeout, self.open()).await {
+            Ok(result) => result,
+            Err(_) => Err(io_error(
+                io::ErrorKind::TimedOut,
+                "connecting to Redis timed out",
+            )),
+        }
+    }
+
+    async fn open(&self) -> RedisResult<Live> {
+        let io: Box<dyn Socket> = match self.info.addr() {
+            ConnectionAddr::Tcp(host, port) => {
+                let stream = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
+                // Commands are written whole; waiting to coalesce them
+                // only adds latency.
+                stream.set_nodelay(true)?;
+                Box::new(stream)
+            }
+            #[cfg(unix)]
+            ConnectionAddr::Unix(path) => Box::new(tokio::net::UnixStream::connect(path).await?),
+            other => {
+                return Err(RedisError::from((
+                    redis::ErrorKind::InvalidClientConfig,
+                    "unsupported Redis address",
+                    other.to_string(),
+                )))
+            }
+        };
+        let mut conn = Live::new(io);
+        let settings = self.info.redis_settings();
+        let mut hello = Vec::new();
+        let mut replies = 0;
+        if let Some(password) = settings.password() {
+            let mut auth = redis::cmd("AUTH");
+            if let Some(user) = settings.username() {
+                auth.arg(user);
+            }
+            auth.arg(password).write_packed_command(&mut hello);
+            replies += 1;
+        }
+        if settings.db() != 0 {
+            redis::cmd("SELECT")
+                .arg(settings.db())
+                .write_packed_command(&mut hello);
+            replies += 1;
+        }
+        if replies > 0 {
+            conn.io.write_all(&hello).await?;
+            for _ in 0..replies {
+                conn.reply().await?;
+            }
+        }
+        Ok(conn)
+    }
+}
+
+fn io_error(kind: io::ErrorKind, what: &'static str) -> RedisError {
+    io::Error::new(kind, what).into()
+}
+
+/// A reply that does not parse: the stream is out of step, so the
+/// connection is dropped like a broken one.
+fn malformed(e: wire::Malformed) -> RedisError {
+    io::Error::new(io::ErrorKind::InvalidData, e).into()
+}

@@ -1,0 +1,213 @@
+//! Reading Redis replies (RESP2) off the connection's buffer.
+//!
+//! The store only ever receives a few shapes (a status, an integer, a bulk
+//! string, nil, a flat array of bulk strings, an error), so a direct reader
+//! is a few hundred instructions per reply where a general parser is
+//! several thousand. Server errors are rare and go through redis-rs's own
+//! parser, so they carry the same kinds and codes as everywhere else.
+
+use redis::{RedisError, Value};
+
+/// Deepest array nesting accepted; the store's replies are one level deep.
+const MAX_DEPTH: usize = 8;
+
+/// Longest bulk string accepted: Redis' own default `proto-max-bulk-len`.
+/// A longer length is a broken stream, not a value to wait for.
+const MAX_BULK: usize = 512 * 1024 * 1024;
+
+/// Why the bytes are not a reply: the connection cannot be trusted after.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed reply from Redis: {0}")]
+pub(crate) struct Malformed(&'static str);
+
+/// One reply from the front of `buf`: `Ok(None)` while it is incomplete,
+/// else the reply (a server error as `Err`) and the bytes it took.
+pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Result<Value, RedisError>, usize)>, Malformed> {
+    let mut at = 0;
+    match value(buf, &mut at, 0)? {
+        Some(reply) => Ok(Some((reply, at))),
+        None => Ok(None),
+    }
+}
+
+/// A reply that may hold a server error.
+type Reply = Result<Value, RedisError>;
+
+fn value(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Reply>, Malformed> {
+    let Some(line) = line(buf, at)? else {
+        return Ok(None);
+    };
+    let (&kind, rest) = line.split_first().ok_or(Malformed("empty line"))?;
+    Ok(Some(match kind {
+        b'+' => Ok(match rest {
+            b"OK" => Value::Okay,
+            _ => Value::SimpleString(text(rest)?.to_owned()),
+        }),
+        b'-' => Err(server_error(line)),
+        b':' => Ok(Value::Int(int(rest)?)),
+        b'$' => {
+            let len = int(rest)?;
+            if len < 0 {
+                return Ok(Some(Ok(Value::Nil)));
+            }
+            let len = usize::try_from(len)
+                .ok()
+                .filter(|&n| n <= MAX_BULK)
+                .ok_or(Malformed("bulk length"))?;
+            let end = *at + len;
+            if buf.len() < end + 2 {
+                return Ok(None);
+            }
+            if &buf[end..end + 2] != b"\r\n" {
+                return Err(Malformed("bulk string not ended by CRLF"));
+            }
+            let bytes = buf[*at..end].to_vec();
+            *at = end + 2;
+            Ok(Value::BulkString(bytes))
+        }
+        b'*' => {
+            let len = int(rest)?;
+            if len < 0 {
+                return Ok(Some(Ok(Value::Nil)));
+            }
+            if depth == MAX_DEPTH {
+                return Err(Malformed("arrays nested too deep"));
+            }
+            let len = usize::try_from(len).map_err(|_| Malformed("array length"))?;
+            // Not more than the bytes at hand could hold: a bogus length
+            // must not reserve memory.
+            let mut items = Vec::with_capacity(len.min(buf.len() - *at));
+            let mut error = None;
+            for _ in 0..len {
+                match value(buf, at, depth + 1)? {
+                    None => return Ok(None),
+                    Some(Ok(item)) => items.push(item),
+                    // An error inside an array (a script's or a
+                    // transaction's) fails the whole reply.
+                    Some(Err(e)) => error = error.or(Some(e)),
+                }
+            }
+            match error {
+                Some(e) => Err(e),
+                None => Ok(Value::Array(items)),
+            }
+        }
+        _ => return Err(Malformed("unknown reply type")),
+    }))
+}
+
+/// The next CRLF-terminated line (without the CRLF), or `None` if it has
+/// not all arrived.
+fn line<'b>(buf: &'b [u8], at: &mut usize) -> Result<Option<&'b [u8]>, Malformed> {
+    let start = *at;
+    let Some(cr) = memchr::memchr(b'\r', &buf[start..]) else {
+        return Ok(None);
+    };
+    let end = start + cr;
+    match buf.get(end + 1) {
+        None => Ok(None),
+        Some(b'\n') => {
+            *at = end + 2;
+            Ok(Some(&buf[start..end]))
+        }
+        Some(_) => Err(Malformed("CR without LF")),
+    }
+}
+
+fn text(bytes: &[u8]) -> Result<&str, Malformed> {
+    std::str::from_utf8(bytes).map_err(|_| Malformed("status line is not UTF-8"))
+}
+
+fn int(bytes: &[u8]) -> Result<i64, Malformed> {
+    text(bytes)?.parse().map_err(|_| Malformed("bad integer"))
+}
+
+/// The error line (`-CODE detail`) as redis-rs reports it.
+fn server_error(line: &[u8]) -> RedisError {
+    let mut framed = Vec::with_capacity(line.len() + 2);
+    framed.extend_from_slice(line);
+    framed.extend_from_slice(b"\r\n");
+    match redis::parse_redis_value(&framed).and_then(Value::extract_error) {
+        Err(e) => e,
+        Ok(_) => RedisError::from((
+            redis::ErrorKind::Parse,
+            "error reply did not parse as an error",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis::{ErrorKind, ServerErrorKind};
+
+    fn whole(bytes: &[u8]) -> Reply {
+        let (reply, used) = parse(bytes).unwrap().expect("complete");
+        assert_eq!(used, bytes.len(), "{bytes:?}");
+        reply
+    }
+
+    #[test]
+    fn reads_the_store_reply_shapes() {
+        assert_eq!(whole(b"+OK\r\n").unwrap(), Value::Okay);
+        assert_eq!(
+            whole(b"+PONG\r\n").unwrap(),
+            Value::SimpleString("PONG".into())
+        );
+        assert_eq!(whole(b":-42\r\n").unwrap(), Value::Int(-42));
+        assert_eq!(whole(b"$-1\r\n").unwrap(), Value::Nil);
+        assert_eq!(whole(b"*-1\r\n").unwrap(), Value::Nil);
+        assert_eq!(
+            whole(b"$4\r\na\r\nb\r\n").unwrap(),
+            Value::BulkString(b"a\r\nb".to_vec())
+        );
+        assert_eq!(
+            whole(b"*2\r\n$1\r\nm\r\n*1\r\n:1\r\n").unwrap(),
+            Value::Array(vec![
+                Value::BulkString(b"m".to_vec()),
+                Value::Array(vec![Value::Int(1)])
+            ])
+        );
+        assert_eq!(whole(b"*0\r\n").unwrap(), Value::Array(vec![]));
+    }
+
+    #[test]
+    fn server_errors_keep_their_kind_and_code() {
+        let e = whole(b"-NOSCRIPT No matching script\r\n").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Server(ServerErrorKind::NoScript));
+        let e = whole(b"-WRONGTYPE Operation against a key\r\n").unwrap_err();
+        assert_eq!(e.code(), Some("WRONGTYPE"));
+        let e = whole(b"*2\r\n:1\r\n-OOM no memory\r\n").unwrap_err();
+        assert_eq!(e.code(), Some("OOM"));
+    }
+
+    #[test]
+    fn an_incomplete_reply_waits_for_more() {
+        let full = b"*2\r\n$3\r\nabc\r\n$2\r\nde\r\n";
+        for cut in 0..full.len() {
+            assert!(parse(&full[..cut]).unwrap().is_none(), "cut at {cut}");
+        }
+        // Two replies back to back: the first is read alone.
+        let (reply, used) = parse(b":1\r\n:2\r\n").unwrap().unwrap();
+        assert_eq!((reply.unwrap(), used), (Value::Int(1), 4));
+    }
+
+    #[test]
+    fn garbage_is_malformed_not_a_panic() {
+        for bad in [
+            &b"?x\r\n"[..],
+            b"\r\n",
+            b":12a\r\n",
+            b"$3\r\nabcd\r\n",
+            b"+OK\rX",
+            b"$99999999999999999999\r\n",
+            b"$9223372036854775807\r\n",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let deep = "*1\r\n".repeat(MAX_DEPTH + 1);
+        assert!(parse(deep.as_bytes()).is_err());
+        // A huge array length with nothing behind it reserves nothing.
+        assert!(parse(b"*4611686018427387903\r\n").unwrap().is_none());
+    }
+}

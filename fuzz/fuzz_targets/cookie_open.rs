@@ -6,7 +6,9 @@
 //! 2. as the raw sealed bytes (version ‖ nonce ‖ ciphertext ‖ tag),
 //!    base64url-encoded, so the fuzzer reaches the AEAD directly;
 //! 3. as the plaintext inside a seal, which only a key holder can produce:
-//!    whatever `Record::decode` (the codec the store opens with) accepts
+//!    whatever `Record::decode` (the codec version-1 cookies open with;
+//!    the current binary form is checked by the store's property tests)
+//!    accepts
 //!    must round-trip through the core's codec (`Record::encode_into`, the
 //!    store's writer, appends exactly `Record::encode`'s bytes, which decode
 //!    to the same record and re-encode to the same bytes), and the record

@@ -2,7 +2,7 @@
 //! Rocket do.
 //!
 //! Ours seals a [`Record`] into a cookie value and opens it back into a
-//! `Record` (id, deadlines, data and flash, in `session-core`'s encoding).
+//! `Record` (id, deadlines, data and flash, in the store's binary form).
 //!
 //! `private-jar` is the peers' actual approach on the same session data:
 //! the session is a `HashMap<String, String>` whose values are JSON texts
@@ -16,12 +16,13 @@
 //! attributes or nowhere).
 //!
 //! `private-jar+record-codec` is for reference: the same `PrivateJar`
-//! calls around `session-core`'s record codec (`Record::encode_into` /
-//! `Record::decode`), the bytes our store seals, so the gap between it and
-//! ours is the crypto and framing alone.
+//! calls around `session-core`'s JSON record codec (`Record::encode_into` /
+//! `Record::decode`, what the store sealed in its first format version),
+//! so the gap between it and ours is the crypto, the framing and the
+//! binary form.
 //!
 //! Sizes are the bytes of session data (the record's `v` map as JSON); the
-//! record's id and deadlines add about 120 bytes. "3 KB" does not fit a
+//! record's id and deadlines add about 60 bytes sealed (120 as JSON). "3 KB" does not fit a
 //! cookie with the default attributes, so the largest data that fits is
 //! used instead and named by its size.
 //!

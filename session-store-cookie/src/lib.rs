@@ -46,15 +46,28 @@
 //! The cookie value is `base64url(version ‖ nonce ‖ ciphertext ‖ tag)`
 //! without padding, where
 //!
-//! - `version` is one byte, [`SEAL_VERSION`] (1);
+//! - `version` is one byte, [`SEAL_VERSION`] (2);
 //! - `nonce` is 12 random bytes, fresh for every seal (drawn from
 //!   `ring::rand::SystemRandom`, a batch of 16 nonces per system call, each
 //!   used once; see the note on forking below);
-//! - `ciphertext ‖ tag` is AES-256-GCM over the record's documented
-//!   encoding, [`Record::encode`](session_core::Record::encode) (its own
-//!   version byte, then JSON), with a 16-byte tag;
+//! - `ciphertext ‖ tag` is AES-256-GCM over the record in a compact
+//!   binary form, with a 16-byte tag. The plaintext is: a flags byte (bit 0:
+//!   an absolute deadline is present, the other bits 0); the 24-byte id;
+//!   `created_at`, `idle_deadline` and `keep_until` as little-endian `i64`
+//!   milliseconds since the Unix epoch, then `absolute_deadline` likewise
+//!   if present; then the data and the flash maps, each a count followed,
+//!   per entry in increasing key order, by the key's length, the key
+//!   (UTF-8), the value's length and the value (JSON text), counts and
+//!   lengths as LEB128 varints. Encrypted, the record is read by nobody
+//!   but the store, so it need not be text: this form is about half the
+//!   size of the record's JSON, which shortens every cookie, every base64
+//!   and every AES-GCM pass;
 //! - the associated data is `version ‖ cookie name`, so a value cannot be
 //!   moved to another cookie, nor read as another format version.
+//!
+//! Values of the first version, [`SEAL_VERSION_JSON`], sealed
+//! [`Record::encode`](session_core::Record::encode) (JSON) the same way;
+//! they still open, and the next write seals them in the current version.
 //!
 //! The AES key is derived from each master secret with HKDF-SHA256 (fixed
 //! salt and info strings of this format version). A master secret must be
@@ -102,8 +115,8 @@
 //! counts them) would be larger, the write fails with a `StoreError` of kind
 //! [`TooLarge`](session_core::StoreErrorKind::TooLarge) (the adapter answers
 //! 500 and logs it); the cookie is never truncated or silently dropped.
-//! With the default attributes a session's encoded record may be about
-//! 2.8 KB.
+//! With the default attributes a session's keys and values may take about
+//! 2.9 KB.
 //!
 //! ## No secret configured
 //!
@@ -120,17 +133,15 @@
 //!
 //! ## Speed
 //!
-//! Most of the time of a seal or an open goes to the JSON of the record and
-//! to base64, not to AES-GCM. The store writes the record with
-//! [`Record::encode_into`](session_core::Record::encode_into) and reads it
-//! with [`Record::decode`](session_core::Record::decode), `session-core`'s
-//! codec (written without `fmt`, read in one pass), and encodes the value
-//! with a table-driven base64url codec of its own (the same text and the
-//! same strictness as the `base64` crate's `URL_SAFE_NO_PAD`). A seal
-//! builds its plaintext in a reused per-thread buffer and an open decrypts
-//! on the stack; both wipe the plaintext afterwards. The `seal` benchmark compares
-//! the store with what `actix-session` and Rocket do: the session as a JSON
-//! map, sealed by the `cookie` crate's `PrivateJar`.
+//! An open is base64url, AES-256-GCM and the record's binary form, read
+//! in one pass without scanning; a seal is the same backwards. The store
+//! encodes the value with a table-driven base64url codec of its own (the
+//! same text and the same strictness as the `base64` crate's
+//! `URL_SAFE_NO_PAD`). A seal builds its plaintext in a reused per-thread
+//! buffer and an open decrypts on the stack; both wipe the plaintext
+//! afterwards. The `seal` benchmark compares the store with what
+//! `actix-session` and Rocket do: the session as a JSON map, sealed by the
+//! `cookie` crate's `PrivateJar`.
 //!
 //! ## Forking
 //!
@@ -143,14 +154,21 @@
 mod b64;
 mod error;
 mod nonce;
+mod plain;
 mod store;
 
 pub use error::CookieStoreError;
 pub use store::{CookieStore, CookieStoreBuilder};
 
 /// The format version: the first byte of every sealed value, also bound as
-/// associated data.
-pub const SEAL_VERSION: u8 = 1;
+/// associated data. Values are sealed in this version.
+pub const SEAL_VERSION: u8 = 2;
+
+/// The first format version, whose plaintext was
+/// [`Record::encode`](session_core::Record::encode) (JSON). Such values
+/// still open, and are sealed again as [`SEAL_VERSION`] on their next
+/// write.
+pub const SEAL_VERSION_JSON: u8 = 1;
 
 /// The shortest master secret accepted, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;

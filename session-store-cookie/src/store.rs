@@ -10,7 +10,10 @@ use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
 use session_core::{Delta, Record, SessionConfig, SessionId, SessionStore, StoreError, Timestamp};
 
-use crate::{b64, nonce, CookieStoreError, MAX_COOKIE_BYTES, MIN_SECRET_LEN, SEAL_VERSION};
+use crate::{
+    b64, nonce, plain, CookieStoreError, MAX_COOKIE_BYTES, MIN_SECRET_LEN, SEAL_VERSION,
+    SEAL_VERSION_JSON,
+};
 
 /// Bytes of the AES-GCM tag.
 const TAG_LEN: usize = 16;
@@ -66,6 +69,8 @@ struct Inner {
     cookie_name: Box<str>,
     /// The associated data: the seal version byte, then the cookie name.
     aad: Box<[u8]>,
+    /// The same for version 1 values, which still open.
+    aad_json: Box<[u8]>,
     /// Bytes the cookie name and attributes take in `Set-Cookie`.
     overhead: usize,
     rng: SystemRandom,
@@ -148,9 +153,13 @@ impl CookieStoreBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let mut aad = Vec::with_capacity(1 + self.cookie_name.len());
-        aad.push(SEAL_VERSION);
-        aad.extend_from_slice(self.cookie_name.as_bytes());
+        let aad_for = |version: u8| {
+            let mut aad = Vec::with_capacity(1 + self.cookie_name.len());
+            aad.push(version);
+            aad.extend_from_slice(self.cookie_name.as_bytes());
+            aad.into_boxed_slice()
+        };
+        let (aad, aad_json) = (aad_for(SEAL_VERSION), aad_for(SEAL_VERSION_JSON));
         let rng = SystemRandom::new();
         let mut keys = self.keys;
         if keys.is_empty() {
@@ -170,7 +179,8 @@ impl CookieStoreBuilder {
             inner: Arc::new(Inner {
                 keys,
                 cookie_name: self.cookie_name.into_boxed_str(),
-                aad: aad.into_boxed_slice(),
+                aad,
+                aad_json,
                 overhead: self.overhead,
                 rng,
             }),
@@ -234,7 +244,7 @@ impl CookieStore {
         SEAL_BUF.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) => {
                 // Room for any cookie and more to spare, once per thread:
-                // `Record::encode_into` then writes without estimating.
+                // the encoder then writes without growing the buffer.
                 if buf.capacity() < SEAL_BUF_BYTES {
                     buf.reserve_exact(SEAL_BUF_BYTES);
                 }
@@ -254,8 +264,7 @@ impl CookieStore {
         let inner = &*self.inner;
         buf.push(SEAL_VERSION);
         buf.extend_from_slice(&[0; NONCE_LEN]);
-        // The plaintext is exactly `Record::encode()`.
-        record.encode_into(buf);
+        plain::encode_into(record, buf);
         let token_len = b64::encoded_len(buf.len() + TAG_LEN);
         let header_len = token_len.saturating_add(inner.overhead);
         if header_len > MAX_COOKIE_BYTES {
@@ -335,9 +344,16 @@ impl CookieStore {
         if len < HEADER_LEN + 1 + TAG_LEN {
             return Err("too short");
         }
-        if buf[0] != SEAL_VERSION {
-            return Err("unknown seal version");
-        }
+        // Version 1 sealed `Record::encode()` (JSON); it still opens, so
+        // sessions survive the upgrade, and is re-sealed as the current
+        // version on its next write.
+        let (aad, decode): (&[u8], Decoder) = match buf[0] {
+            SEAL_VERSION => (&inner.aad, plain::decode),
+            SEAL_VERSION_JSON => (&inner.aad_json, |plain| {
+                Record::decode(plain).map_err(|_| "sealed record does not decode")
+            }),
+            _ => return Err("unknown seal version"),
+        };
         let mut nonce = [0u8; NONCE_LEN];
         nonce.copy_from_slice(&buf[1..HEADER_LEN]);
         for (n, key) in inner.keys.iter().enumerate() {
@@ -347,11 +363,11 @@ impl CookieStore {
             }
             let opened = key.open_in_place(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(&inner.aad[..]),
+                Aad::from(aad),
                 &mut buf[HEADER_LEN..len],
             );
             let Ok(plain) = opened else { continue };
-            let record = Record::decode(plain).map_err(|_| "sealed record does not decode")?;
+            let record = decode(plain)?;
             if !record.is_kept_at(now) {
                 return Err("sealed session past its keep-until (replayed or expired)");
             }
@@ -367,6 +383,9 @@ impl CookieStore {
     }
 }
 
+/// Reads an opened plaintext of one format version.
+type Decoder = fn(&[u8]) -> Result<Record, &'static str>;
+
 fn derive_key(secret: &[u8]) -> Result<LessSafeKey, CookieStoreError> {
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, HKDF_SALT).extract(secret);
     let okm = prk
@@ -375,12 +394,10 @@ fn derive_key(secret: &[u8]) -> Result<LessSafeKey, CookieStoreError> {
     Ok(LessSafeKey::new(UnboundKey::from(okm)))
 }
 
-/// The sealed length of a record with no data, no flash and wide
-/// timestamps: the least room a cookie must leave.
+/// The sealed length of a record with no data and no flash: the least
+/// room a cookie must leave.
 fn empty_record_token_len() -> usize {
-    // {"i":"<32>","c":<20>,"d":<20>,"a":<20>,"k":<20>,"v":{},"f":{}}
-    let body = 2 + 5 + 32 + 2 + 4 * (5 + 20) + 5 + 2 + 5 + 2;
-    b64::encoded_len(HEADER_LEN + 1 + body + TAG_LEN)
+    b64::encoded_len(HEADER_LEN + plain::EMPTY_MAX + TAG_LEN)
 }
 
 #[async_trait]

@@ -9,7 +9,9 @@ use session_core::{
     CookieLifetime, Data, Delta, Loaded, Record, SessionConfig, SessionError, SessionId,
     SessionManager, SessionStore, StoreErrorKind, Timestamp, Value,
 };
-use session_store_cookie::{CookieStore, CookieStoreError, MAX_COOKIE_BYTES, SEAL_VERSION};
+use session_store_cookie::{
+    CookieStore, CookieStoreError, MAX_COOKIE_BYTES, SEAL_VERSION, SEAL_VERSION_JSON,
+};
 use session_testkit::ManualClock;
 
 const SECRET: &[u8] = b"the current secret: 32 bytes or more";
@@ -87,8 +89,14 @@ fn sealed_value_has_the_documented_format() {
         .decode(&token)
         .expect("base64url without padding");
     assert_eq!(raw[0], SEAL_VERSION);
-    // version ‖ 12-byte nonce ‖ ciphertext of Record::encode() ‖ 16-byte tag
-    assert_eq!(raw.len(), 1 + 12 + r.encode().len() + 16);
+    // The binary plaintext: flags, id, four timestamps (the absolute
+    // deadline is set), then the maps: a count, then length-prefixed keys
+    // and values.
+    let data = 1 + (1 + "user".len() + 1 + "\"alice\"".len());
+    let flash = 1 + (1 + "notice".len() + 1 + "\"hi\"".len());
+    let plain = 1 + 24 + 4 * 8 + data + flash;
+    // version ‖ 12-byte nonce ‖ ciphertext ‖ 16-byte tag
+    assert_eq!(raw.len(), 1 + 12 + plain + 16);
     // Encrypted, not only signed.
     assert!(!raw.windows(5).any(|w| w == b"alice"));
     assert!(!token.contains("alice"));
@@ -119,33 +127,51 @@ fn the_same_secret_opens_after_a_restart_and_another_does_not() {
     assert_eq!(store(OLD).open(&token, at(T0)), None);
 }
 
-/// A value sealed by this version of the crate. If this fails, the format
-/// or the key derivation changed: bump `SEAL_VERSION` instead of breaking
-/// every session in the wild.
-#[test]
-fn a_golden_value_still_opens() {
-    const GOLDEN: &str =
-        "AW66ZM6YZp7d9CfOOJFn8lX8WjfMKFm_662cf5yL3WPzhEjly5motiqmb9rmNaq_otepae_JR9hFl\
+/// A value sealed by the first version of the format
+/// ([`SEAL_VERSION_JSON`]): the record's JSON.
+const GOLDEN_V1: &str =
+    "AW66ZM6YZp7d9CfOOJFn8lX8WjfMKFm_662cf5yL3WPzhEjly5motiqmb9rmNaq_otepae_JR9hFl\
         DEtOfM96qeQ54vW3SuBjkbnrk57K-0AhTFsDhppx0ssDgeJgdF1LccKfIMhWZfmMRCjz6EJm12B4HBRuUXHLC5EaDDl\
         51RTtwm9fdBbWKW0CkrxNNF6p74udjsg_mg-2x7x4DdcV8-DHgeM1jCdiweZdjcIPUReBRKhoeaLMCymikIq3pBPKZ\
         V9uTsk82dpBM923OyszrpC8AK_39vU";
+
+/// The same session sealed by the current version ([`SEAL_VERSION`]): the
+/// binary plaintext.
+const GOLDEN_V2: &str =
+    "AiJA8zcAXgSTE3FMjkbzaXSOshYZsc90UaD5oXPofJ0EkY2OMm7T8C6nnhldJ_gevFujLmqtVwzwbqIQAr7-Y_0vUf\
+        Vu4ECE1qkAUi7PpQ_ugpYPPDNgYBnSoxvyeppWAQYbgHaW6IVRJX2PaDutvz5RyZPaR2k7AkSI7s4x3I7RDFqpMEsNs\
+        zRCOPKBFL2M";
+
+/// Values sealed by each version of the crate. If this fails, the format
+/// or the key derivation changed: bump `SEAL_VERSION` (and keep opening
+/// the old one) instead of breaking every session in the wild.
+#[test]
+fn golden_values_of_every_version_still_open() {
     let config = SessionConfig::builder()
         .cookie_name("golden")
         .build()
         .expect("config");
     let store = CookieStore::new(b"golden secret: thirty-two bytes at least", &config)
         .expect("valid secret");
-    let r = store
-        .open(GOLDEN, at(1_700_000_000_000))
-        .expect("golden value opens");
-    assert_eq!(r.id, SessionId::from_bytes(*b"golden-session-id-24byte"));
-    assert_eq!(r.data["user"].as_ref(), "\"alice\"");
-    assert_eq!(r.data["n"].as_ref(), "[1,2,{\"x\":null}]");
-    assert_eq!(r.flash["notice"].as_ref(), "\"Welcome, alice\"");
-    assert_eq!(r.created_at, at(1_700_000_000_000));
-    assert_eq!(r.idle_deadline, at(1_700_000_600_000));
-    assert_eq!(r.absolute_deadline, Some(at(1_700_003_600_000)));
-    assert_eq!(r.keep_until, at(1_700_001_200_000));
+    for (version, golden) in [(SEAL_VERSION_JSON, GOLDEN_V1), (SEAL_VERSION, GOLDEN_V2)] {
+        assert_eq!(URL_SAFE_NO_PAD.decode(golden).unwrap()[0], version);
+        let r = store
+            .open(golden, at(1_700_000_000_000))
+            .unwrap_or_else(|| panic!("golden value of version {version} opens"));
+        assert_eq!(r.id, SessionId::from_bytes(*b"golden-session-id-24byte"));
+        assert_eq!(r.data["user"].as_ref(), "\"alice\"");
+        assert_eq!(r.data["n"].as_ref(), "[1,2,{\"x\":null}]");
+        assert_eq!(r.flash["notice"].as_ref(), "\"Welcome, alice\"");
+        assert_eq!(r.created_at, at(1_700_000_000_000));
+        assert_eq!(r.idle_deadline, at(1_700_000_600_000));
+        assert_eq!(r.absolute_deadline, Some(at(1_700_003_600_000)));
+        assert_eq!(r.keep_until, at(1_700_001_200_000));
+        // The next write seals the current version, whatever it opened.
+        let resealed = store.seal(&r).expect("fits");
+        assert_eq!(URL_SAFE_NO_PAD.decode(&resealed).unwrap()[0], SEAL_VERSION);
+    }
+    // The binary form is the shorter cookie.
+    assert!(GOLDEN_V2.len() * 10 < GOLDEN_V1.len() * 8);
 }
 
 #[test]
@@ -187,10 +213,13 @@ fn tampered_truncated_and_extended_values_do_not_open() {
     let mut longer = raw.clone();
     longer.push(0);
     assert_eq!(store.open(&URL_SAFE_NO_PAD.encode(&longer), at(T0)), None);
-    // Another version byte: refused (it is also bound as associated data).
-    let mut other = raw;
-    other[0] = SEAL_VERSION + 1;
-    assert_eq!(store.open(&URL_SAFE_NO_PAD.encode(&other), at(T0)), None);
+    // Another version byte, the older one included: refused (it is also
+    // bound as associated data).
+    for version in [SEAL_VERSION + 1, SEAL_VERSION_JSON] {
+        let mut other = raw.clone();
+        other[0] = version;
+        assert_eq!(store.open(&URL_SAFE_NO_PAD.encode(&other), at(T0)), None);
+    }
 }
 
 #[test]

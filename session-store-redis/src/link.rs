@@ -23,19 +23,17 @@ use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
 
-use redis::{Cmd, ConnectionAddr, ConnectionInfo, RedisError, RedisResult, Value};
+use redis::{Cmd, ConnectionAddr, ConnectionInfo, RedisError, RedisResult};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::wire;
+use crate::wire::{self, Reply};
 
 /// The most commands in one write.
 const MAX_BATCH: usize = 64;
 
 /// The read buffer's starting size; it grows for larger replies.
 const READ_BUF: usize = 16 * 1024;
-
-type Reply = RedisResult<Value>;
 
 struct Job {
     bytes: Vec<u8>,

@@ -22,7 +22,7 @@ pub(crate) struct Malformed(&'static str);
 
 /// One reply from the front of `buf`: `Ok(None)` while it is incomplete,
 /// else the reply (a server error as `Err`) and the bytes it took.
-pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Result<Value, RedisError>, usize)>, Malformed> {
+pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, Malformed> {
     let mut at = 0;
     match value(buf, &mut at, 0)? {
         Some(reply) => Ok(Some((reply, at))),
@@ -31,7 +31,7 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Result<Value, RedisError>, usi
 }
 
 /// A reply that may hold a server error.
-type Reply = Result<Value, RedisError>;
+pub(crate) type Reply = Result<Value, RedisError>;
 
 fn value(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Reply>, Malformed> {
     let Some(line) = line(buf, at)? else {

@@ -4,12 +4,13 @@
 use std::future::Future;
 use std::time::Duration;
 
-use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, RedisResult, ServerErrorKind};
+use redis::{ErrorKind, FromRedisValue, RedisError, RedisResult, ServerErrorKind};
 use session_core::{StoreError, StoreErrorKind};
 #[cfg(feature = "cluster")]
 use tokio::sync::OnceCell;
 
 use crate::link::Link;
+use crate::resp::Command;
 use crate::scripts::Lua;
 
 /// Where the store connects to.
@@ -76,10 +77,10 @@ impl Conn {
         false
     }
 
-    async fn send_once<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
+    async fn send_once<T: FromRedisValue>(&self, cmd: &Command) -> RedisResult<T> {
         match &self.target {
             Target::Single(client) => {
-                let value = self.link(client).send(cmd).await?;
+                let value = self.link(client).send(cmd.packed()).await?;
                 Ok(redis::from_redis_value(value)?)
             }
             #[cfg(feature = "cluster")]
@@ -92,7 +93,7 @@ impl Conn {
                     .get_or_try_init(|| client.get_async_connection())
                     .await?
                     .clone();
-                cmd.query_async(&mut conn).await
+                cmd.to_cmd().query_async(&mut conn).await
             }
         }
     }
@@ -106,7 +107,7 @@ impl Conn {
     /// idempotent but create, whose retry after a lost reply answers "id
     /// taken"; the core then saves under a fresh id and the first copy
     /// expires by its TTL.
-    pub(crate) async fn send<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
+    pub(crate) async fn send<T: FromRedisValue>(&self, cmd: &Command) -> RedisResult<T> {
         match self.send_once(cmd).await {
             Err(e) if !self.is_cluster() && e.is_io_error() && !e.is_timeout() => {
                 self.send_once(cmd).await
@@ -121,7 +122,7 @@ impl Conn {
         &self,
         lua: &Lua,
         key: &str,
-        args: impl Fn(&mut Cmd),
+        args: impl Fn(&mut Command),
     ) -> RedisResult<T> {
         let mut cmd = lua.command(true, key);
         args(&mut cmd);

@@ -9,9 +9,11 @@
 //! One field per value is what lets a script apply a [`Delta`] in place, so
 //! two requests that change different keys both keep their change.
 
-use redis::{Cmd, Value as Reply};
+use redis::Value as Reply;
 use serde_json::value::RawValue;
 use session_core::{Data, Delta, Record, SessionId, Timestamp, Value};
+
+use crate::resp::{Command, Decimal};
 
 /// The hash field holding the meta line.
 pub(crate) const META_FIELD: &str = "m";
@@ -41,18 +43,30 @@ pub(crate) enum Corrupt {
     NotJson,
 }
 
-/// The meta line of `record`.
-pub(crate) fn meta(record: &Record) -> String {
-    let absolute = match record.absolute_deadline {
-        Some(t) => t.unix_millis().to_string(),
-        None => "-".to_owned(),
-    };
-    format!(
-        "{LAYOUT_VERSION} {} {} {absolute} {}",
-        record.created_at.unix_millis(),
-        record.idle_deadline.unix_millis(),
-        record.keep_until.unix_millis()
-    )
+/// Appends the meta line of `record`:
+/// `<version> <created> <idle deadline> <absolute deadline or -> <keep until>`.
+pub(crate) fn write_meta(record: &Record, out: &mut Vec<u8>) {
+    out.extend_from_slice(LAYOUT_VERSION.as_bytes());
+    for t in [
+        Some(record.created_at),
+        Some(record.idle_deadline),
+        record.absolute_deadline,
+        Some(record.keep_until),
+    ] {
+        out.push(b' ');
+        match t {
+            Some(t) => out.extend_from_slice(Decimal::of(t.unix_millis()).as_bytes()),
+            None => out.push(b'-'),
+        }
+    }
+}
+
+/// The meta line of `record`, as text.
+#[cfg(test)]
+fn meta(record: &Record) -> String {
+    let mut out = Vec::new();
+    write_meta(record, &mut out);
+    String::from_utf8(out).expect("ASCII")
 }
 
 struct Meta {
@@ -150,21 +164,20 @@ fn json(text: String) -> Result<Value, Corrupt> {
     Ok(Value::from(text))
 }
 
-fn field(prefix: &str, key: &str) -> String {
-    let mut f = String::with_capacity(prefix.len() + key.len());
-    f.push_str(prefix);
-    f.push_str(key);
-    f
+/// Appends the hash field of `key` under `prefix`.
+fn field<'c>(cmd: &'c mut Command, prefix: &str, key: &str) -> &'c mut Command {
+    cmd.arg_parts(&[prefix.as_bytes(), key.as_bytes()])
 }
 
 /// Arguments of the create script: meta, keep-until, then field/value pairs.
-pub(crate) fn create_args(cmd: &mut Cmd, record: &Record) {
-    cmd.arg(meta(record)).arg(record.keep_until.unix_millis());
+pub(crate) fn create_args(cmd: &mut Command, record: &Record) {
+    cmd.arg_with(|out| write_meta(record, out))
+        .arg_int(record.keep_until.unix_millis());
     for (key, value) in &record.data {
-        cmd.arg(field(DATA_PREFIX, key)).arg(value.as_bytes());
+        field(cmd, DATA_PREFIX, key).arg(value.as_bytes());
     }
     for (key, value) in &record.flash {
-        cmd.arg(field(FLASH_PREFIX, key)).arg(value.as_bytes());
+        field(cmd, FLASH_PREFIX, key).arg(value.as_bytes());
     }
 }
 
@@ -174,22 +187,23 @@ pub(crate) fn create_args(cmd: &mut Cmd, record: &Record) {
 /// Data and flash fields live in disjoint namespaces (`d:` and `f:`), so
 /// deleting all removals before all sets keeps the order of
 /// [`Record::apply`].
-pub(crate) fn update_args(cmd: &mut Cmd, record: &Record, delta: &Delta) {
-    cmd.arg(meta(record))
-        .arg(record.keep_until.unix_millis())
-        .arg(if delta.cleared { "1" } else { "0" })
-        .arg(delta.removed.len() + delta.flash_removed.len());
+pub(crate) fn update_args(cmd: &mut Command, record: &Record, delta: &Delta) {
+    let removed = delta.removed.len() + delta.flash_removed.len();
+    cmd.arg_with(|out| write_meta(record, out))
+        .arg_int(record.keep_until.unix_millis())
+        .arg(if delta.cleared { b"1" } else { b"0" })
+        .arg_int(removed as i64);
     for key in &delta.removed {
-        cmd.arg(field(DATA_PREFIX, key));
+        field(cmd, DATA_PREFIX, key);
     }
     for key in &delta.flash_removed {
-        cmd.arg(field(FLASH_PREFIX, key));
+        field(cmd, FLASH_PREFIX, key);
     }
     for (key, value) in &delta.set {
-        cmd.arg(field(DATA_PREFIX, key)).arg(value.as_bytes());
+        field(cmd, DATA_PREFIX, key).arg(value.as_bytes());
     }
     for (key, value) in &delta.flash_set {
-        cmd.arg(field(FLASH_PREFIX, key)).arg(value.as_bytes());
+        field(cmd, FLASH_PREFIX, key).arg(value.as_bytes());
     }
 }
 

@@ -100,6 +100,7 @@ mod conn;
 mod keys;
 mod layout;
 mod link;
+mod resp;
 mod scripts;
 mod store;
 mod wire;

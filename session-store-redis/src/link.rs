@@ -23,10 +23,11 @@ use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
 
-use redis::{Cmd, ConnectionAddr, ConnectionInfo, RedisError, RedisResult};
+use redis::{ConnectionAddr, ConnectionInfo, RedisError, RedisResult};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::resp::Command;
 use crate::wire::{self, Reply};
 
 /// The most commands in one write.
@@ -61,10 +62,9 @@ impl Link {
         self.jobs.is_closed()
     }
 
-    /// Sends one command and waits for its reply; a server error is `Err`.
-    pub(crate) async fn send(&self, cmd: &Cmd) -> Reply {
-        let mut bytes = Vec::new();
-        cmd.write_packed_command(&mut bytes);
+    /// Sends one packed command and waits for its reply; a server error
+    /// is `Err`.
+    pub(crate) async fn send(&self, bytes: Vec<u8>) -> Reply {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job { bytes, reply }).map_err(|_| {
             io_error(
@@ -286,17 +286,18 @@ impl Endpoint {
         let mut hello = Vec::new();
         let mut replies = 0;
         if let Some(password) = settings.password() {
-            let mut auth = redis::cmd("AUTH");
+            let mut auth = Command::new("AUTH");
             if let Some(user) = settings.username() {
-                auth.arg(user);
+                auth.arg(user.as_bytes());
             }
-            auth.arg(password).write_packed_command(&mut hello);
+            auth.arg(password.as_bytes());
+            hello.extend_from_slice(&auth.packed());
             replies += 1;
         }
         if settings.db() != 0 {
-            redis::cmd("SELECT")
-                .arg(settings.db())
-                .write_packed_command(&mut hello);
+            let mut select = Command::new("SELECT");
+            select.arg_int(settings.db());
+            hello.extend_from_slice(&select.packed());
             replies += 1;
         }
         if replies > 0 {

@@ -3,7 +3,9 @@
 //! Both take the session's key as `KEYS[1]` (one key, so a script never
 //! crosses cluster slots) and the arguments built in `layout`.
 
-use redis::{Cmd, Script};
+use redis::Script;
+
+use crate::resp::Command;
 
 use crate::layout::LAYOUT_VERSION;
 
@@ -101,17 +103,17 @@ impl Lua {
 
     /// `EVALSHA sha 1 key` (or `EVAL source 1 key` when `by_hash` is false),
     /// ready for the arguments.
-    pub(crate) fn command(&self, by_hash: bool, key: &str) -> Cmd {
+    pub(crate) fn command(&self, by_hash: bool, key: &str) -> Command {
         let mut cmd = if by_hash {
-            let mut c = redis::cmd("EVALSHA");
-            c.arg(&self.sha);
+            let mut c = Command::new("EVALSHA");
+            c.arg(self.sha.as_bytes());
             c
         } else {
-            let mut c = redis::cmd("EVAL");
-            c.arg(&self.source);
+            let mut c = Command::new("EVAL");
+            c.arg(self.source.as_bytes());
             c
         };
-        cmd.arg(1).arg(key);
+        cmd.arg(b"1").arg(key.as_bytes());
         cmd
     }
 }

@@ -5,6 +5,7 @@ use redis::Value as Reply;
 use session_core::{Delta, Record, SessionId, SessionStore, StoreError, Timestamp};
 
 use crate::layout;
+use crate::resp::Command;
 use crate::RedisStore;
 
 #[async_trait]
@@ -16,8 +17,8 @@ impl SessionStore for RedisStore {
         };
         let inner = &self.inner;
         let key = inner.keys.key(&id);
-        let mut cmd = redis::cmd("HGETALL");
-        cmd.arg(&key);
+        let mut cmd = Command::new("HGETALL");
+        cmd.arg(key.as_bytes());
         let reply = inner
             .conn
             .bounded(async {
@@ -78,8 +79,8 @@ impl SessionStore for RedisStore {
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let inner = &self.inner;
-        let mut cmd = redis::cmd("DEL");
-        cmd.arg(inner.keys.key(id));
+        let mut cmd = Command::new("DEL");
+        cmd.arg(inner.keys.key(id).as_bytes());
         let _removed: i64 = inner.conn.bounded(inner.conn.send(&cmd)).await?;
         Ok(())
     }

@@ -13,7 +13,7 @@ use redis::Value as Reply;
 use serde_json::value::RawValue;
 use session_core::{Data, Delta, Record, SessionId, Timestamp, Value};
 
-use crate::resp::{Command, Decimal};
+use crate::resp::Command;
 
 /// The hash field holding the meta line.
 pub(crate) const META_FIELD: &str = "m";
@@ -47,6 +47,7 @@ pub(crate) enum Corrupt {
 /// `<version> <created> <idle deadline> <absolute deadline or -> <keep until>`.
 pub(crate) fn write_meta(record: &Record, out: &mut Vec<u8>) {
     out.extend_from_slice(LAYOUT_VERSION.as_bytes());
+    let mut digits = itoa::Buffer::new();
     for t in [
         Some(record.created_at),
         Some(record.idle_deadline),
@@ -55,7 +56,7 @@ pub(crate) fn write_meta(record: &Record, out: &mut Vec<u8>) {
     ] {
         out.push(b' ');
         match t {
-            Some(t) => out.extend_from_slice(Decimal::of(t.unix_millis()).as_bytes()),
+            Some(t) => out.extend_from_slice(digits.format(t.unix_millis()).as_bytes()),
             None => out.push(b'-'),
         }
     }

@@ -1,8 +1,9 @@
 //! Commands written straight into RESP.
 //!
 //! A write builds one `EVALSHA` of a dozen arguments per request. Written
-//! here, the arguments go once into one buffer (integers and the meta line
-//! without `fmt`, prefixed field names without a `String` each); redis-rs's
+//! here, the arguments go once into one buffer (integers through `itoa`,
+//! the meta line without `fmt`, prefixed field names without a `String`
+//! each); redis-rs's
 //! `Cmd` takes several allocations and `fmt` calls for the same bytes, and
 //! only the cluster client, which needs one, gets a `Cmd` made from this.
 
@@ -33,10 +34,11 @@ impl Command {
     /// Appends one argument made of `parts` end to end.
     pub(crate) fn arg_parts(&mut self, parts: &[&[u8]]) -> &mut Self {
         let len = parts.iter().map(|p| p.len()).sum::<usize>();
-        let len_text = Decimal::of(len as i64);
-        self.buf.reserve(len + len_text.as_bytes().len() + 5);
+        let mut digits = itoa::Buffer::new();
+        let len_text = digits.format(len).as_bytes();
+        self.buf.reserve(len + len_text.len() + 5);
         self.buf.push(b'$');
-        self.buf.extend_from_slice(len_text.as_bytes());
+        self.buf.extend_from_slice(len_text);
         self.buf.extend_from_slice(b"\r\n");
         for part in parts {
             self.buf.extend_from_slice(part);
@@ -48,18 +50,19 @@ impl Command {
 
     /// Appends an integer argument, in decimal.
     pub(crate) fn arg_int(&mut self, n: i64) -> &mut Self {
-        self.arg(Decimal::of(n).as_bytes())
+        self.arg(itoa::Buffer::new().format(n).as_bytes())
     }
 
     /// Appends the argument that `write` appends to the buffer it is given.
     pub(crate) fn arg_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> &mut Self {
         let start = self.buf.len();
         write(&mut self.buf);
-        let len = Decimal::of((self.buf.len() - start) as i64);
+        let mut digits = itoa::Buffer::new();
+        let len = digits.format(self.buf.len() - start).as_bytes();
         // The length goes in front of the bytes just written: a short
         // shift, where writing them to a scratch buffer first would copy
         // them all.
-        let head = [b"$", len.as_bytes(), b"\r\n"];
+        let head = [b"$", len, b"\r\n"];
         self.buf
             .splice(start..start, head.iter().flat_map(|p| p.iter().copied()));
         self.buf.extend_from_slice(b"\r\n");
@@ -69,11 +72,12 @@ impl Command {
 
     /// The whole command, ready for the socket.
     pub(crate) fn packed(&self) -> Vec<u8> {
-        let count = Decimal::of(self.count as i64);
+        let mut digits = itoa::Buffer::new();
+        let count = digits.format(self.count).as_bytes();
         let body = &self.buf[..];
-        let mut out = Vec::with_capacity(count.as_bytes().len() + 3 + body.len());
+        let mut out = Vec::with_capacity(count.len() + 3 + body.len());
         out.push(b'*');
-        out.extend_from_slice(count.as_bytes());
+        out.extend_from_slice(count);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(body);
         out
@@ -110,39 +114,6 @@ impl Command {
     }
 }
 
-/// An integer's decimal text, as `Display` writes it, on the stack.
-pub(crate) struct Decimal {
-    text: [u8; 20],
-    start: usize,
-}
-
-impl Decimal {
-    pub(crate) fn of(n: i64) -> Self {
-        let mut text = [0u8; 20];
-        let mut at = text.len();
-        let mut rest = n.unsigned_abs();
-        loop {
-            at -= 1;
-            // A digit: `rest % 10` is below 10.
-            text[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        if n < 0 {
-            // 19 digits at most, so the sign always has room.
-            at -= 1;
-            text[at] = b'-';
-        }
-        Self { text, start: at }
-    }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.text[self.start..]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,12 +144,5 @@ mod tests {
         assert_eq!(args.len(), 9);
         assert_eq!(args[3], "d:ключ".as_bytes());
         assert_eq!(args[8], &[0, 13, 10, 255]);
-    }
-
-    #[test]
-    fn integers_read_as_display_writes_them() {
-        for n in [0, 7, -7, 10, 99, 100, i64::MAX, i64::MIN, -1_000_000] {
-            assert_eq!(Decimal::of(n).as_bytes(), n.to_string().as_bytes());
-        }
     }
 }

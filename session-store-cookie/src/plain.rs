@@ -24,7 +24,7 @@
 //! a value that is not JSON, do not decode.
 
 use serde_json::value::RawValue;
-use session_core::{Data, Record, SessionId, Timestamp, Value, ID_BYTES};
+use session_core::{Data, DataMap, Record, SessionId, Timestamp, Value, ID_BYTES};
 
 /// The flag for a present absolute deadline.
 const HAS_ABSOLUTE: u8 = 1;
@@ -167,7 +167,7 @@ impl<'a> Reader<'a> {
 
     fn map(&mut self) -> Result<Data, &'static str> {
         let count = self.len()?;
-        let mut entries = Vec::with_capacity(count);
+        let mut map = DataMap::new();
         let mut last: Option<&str> = None;
         for _ in 0..count {
             let key = self.text()?;
@@ -177,10 +177,10 @@ impl<'a> Reader<'a> {
             last = Some(key);
             let value = self.text()?;
             serde_json::from_str::<&RawValue>(value).map_err(|_| "a value is not JSON")?;
-            entries.push((key.to_owned(), Value::from(value)));
+            // In increasing order: each insert goes to the map's end.
+            map.insert(key.to_owned(), Value::from(value));
         }
-        // In key order already: the map is built in one pass.
-        Ok(entries.into_iter().collect())
+        Ok(Data::from(map))
     }
 }
 

@@ -20,6 +20,9 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# The report reads every result under target/criterion: start empty, so
+# it holds this run's benchmarks only (not ones renamed or removed since).
+rm -rf target/criterion
 quick=(-- --warm-up-time 1 --measurement-time 3)
 cargo bench -p session-core --bench cycle "${quick[@]}"
 cargo bench -p session-store-memory --bench memory "${quick[@]}"

@@ -118,18 +118,20 @@ pub fn section(md: &mut String, targets: &[Target], results: &Results, crit: &[(
         }
     }
     let mean = |name: &str| crit.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+    // #4's bound is against `PrivateJar` as the peers use it; the
+    // `+record-codec` rows are a reference, not a bound. The largest size
+    // is named by what fits, so the sizes come from the results.
     for op in ["seal", "open"] {
-        for size in ["100B", "1024B", "2832B-largest-fitting"] {
-            let ours = mean(&format!("{op}/cookie-store/{size}"));
-            for jar in ["private-jar", "private-jar+record-codec"] {
-                if let (Some(ours), Some(theirs)) = (ours, mean(&format!("{op}/{jar}/{size}"))) {
-                    let x = theirs / ours;
-                    let _ = writeln!(
-                        md,
-                        "| cookie store (criterion) | {op} {size} | {x:.2}× faster than {jar} | ≥ {COOKIE_OVER_JAR:.1}× | {} |",
-                        mark(x >= COOKIE_OVER_JAR)
-                    );
-                }
+        let prefix = format!("{op}/cookie-store/");
+        for (name, ours) in crit.iter().filter(|(n, _)| n.starts_with(&prefix)) {
+            let size = &name[prefix.len()..];
+            if let Some(theirs) = mean(&format!("{op}/private-jar/{size}")) {
+                let x = theirs / ours;
+                let _ = writeln!(
+                    md,
+                    "| cookie store (criterion) | {op} {size} | {x:.2}× faster than private-jar | ≥ {COOKIE_OVER_JAR:.1}× | {} |",
+                    mark(x >= COOKIE_OVER_JAR)
+                );
             }
         }
     }

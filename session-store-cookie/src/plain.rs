@@ -268,34 +268,29 @@ mod tests {
     #[test]
     fn every_broken_rule_is_refused() {
         let good = encoded(&record(None));
-        let mut cases: Vec<(Vec<u8>, &str)> = Vec::new();
-        cases.push((good[..good.len() - 1].to_vec(), "truncated"));
+        // `good` with byte `at` set to `to`.
+        let with = |at: usize, to: u8| {
+            let mut bytes = good.clone();
+            bytes[at] = to;
+            bytes
+        };
         let mut long = good.clone();
         long.push(0);
-        cases.push((long, "trailing"));
-        let mut flags = good.clone();
-        flags[0] = 2;
-        cases.push((flags, "flags"));
-        // Data count 2 → 3: reads past the data into the flash.
-        let mut count = good.clone();
-        count[49] = 3;
-        cases.push((count, "count"));
-        // "a" renamed "m", after "long": out of order.
-        let mut order = good.clone();
-        order[51] = b'm';
-        cases.push((order, "order"));
-        // A value of bytes that are not UTF-8.
-        let mut value = good.clone();
-        value[53] = 0xFF;
-        cases.push((value, "value utf8"));
-        // A key of bytes that are not UTF-8.
-        let mut utf8 = good.clone();
-        utf8[51] = 0xFF;
-        cases.push((utf8, "utf8"));
-        // An overlong varint: 1 as [0x81, 0x00].
+        // An overlong varint: the data count 0 as [0x80, 0x00].
         let mut overlong = good[..49].to_vec();
         overlong.extend_from_slice(&[0x80, 0x00, 0]);
-        cases.push((overlong, "overlong"));
+        let cases = [
+            (good[..good.len() - 1].to_vec(), "truncated"),
+            (long, "trailing"),
+            (with(0, 2), "flags"),
+            // Data count 2 → 3: reads past the data into the flash.
+            (with(49, 3), "count"),
+            // "a" renamed "m", after "long": out of order.
+            (with(51, b'm'), "order"),
+            (with(51, 0xFF), "key not UTF-8"),
+            (with(53, 0xFF), "value not UTF-8"),
+            (overlong, "overlong"),
+        ];
         for (bytes, why) in cases {
             assert!(decode(&bytes).is_err(), "{why}");
         }

@@ -1,8 +1,8 @@
 //! # session-store-redis
 //!
-//! A [`SessionStore`] on Redis or Valkey, single node or (with the
-//! `cluster` feature) Redis Cluster, through the async `redis` crate on
-//! Tokio.
+//! A [`SessionStore`] on Redis or Valkey, on Tokio: a single node over a
+//! connection of the store's own (RESP2 over TCP or a Unix socket), or,
+//! with the `cluster` feature, Redis Cluster through the `redis` crate.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -40,12 +40,12 @@
 //!   one `DEL`; `create`, `update` and `touch` are one `EVALSHA` each. A
 //!   script's source is sent (`EVAL`) only when the server does not know
 //!   it yet, once per server start.
-//! - **Batching.** On a single node, the commands of concurrent requests
-//!   go out together: the first waits one scheduler turn for the others
-//!   that are ready, then all are sent as one pipeline (one socket write
-//!   and read for many requests). Replies and errors still reach each
-//!   caller on its own. Redis Cluster connections send each command as it
-//!   comes.
+//! - **Batching.** On a single node, one connection carries every
+//!   request's commands, and those of concurrent requests go out together:
+//!   the first waits one scheduler turn for the others that are ready,
+//!   then all are written at once (one socket write and read for many
+//!   requests). Replies and errors still reach each caller on its own.
+//!   Redis Cluster connections send each command as it comes.
 //! - **Deltas.** A session is one hash: field `m` holds the meta line
 //!   (layout version, created, idle and absolute deadlines, keep-until),
 //!   `d:<key>` each data value, `f:<key>` each flash value. Updates apply
@@ -63,7 +63,9 @@
 //!   first four characters ([`SessionId::short`]). See
 //!   [`RedisStoreBuilder::key_secret`] for the default secret.
 //! - **Faults.** The connection is made lazily on the first operation and
-//!   re-made after a failure. Every operation is bounded by the
+//!   re-made after a failure, and after a stall: when the oldest command
+//!   has waited past the timeout, the next one goes out on a fresh
+//!   connection. Every operation is bounded by the
 //!   [timeout](RedisStoreBuilder::timeout); when Redis is down or slow it
 //!   fails with [`StoreErrorKind::Unavailable`] and the same store works
 //!   again once Redis is back (a command that meets a dead connection is
@@ -76,8 +78,10 @@
 //!
 //! ## Limitations
 //!
-//! - The connection belongs to the Tokio runtime that ran the first
-//!   operation; that runtime must outlive the store.
+//! - A single node's connection runs on the Tokio runtime of the operation
+//!   that made it, and is made again on the caller's runtime if that one
+//!   has shut down. A cluster connection belongs to the runtime that ran
+//!   the first operation, which must outlive the store.
 //! - No TLS (`rediss://`) and no Sentinel in this build.
 //! - TTLs run on the Redis server's clock, deadlines on the app's: keep
 //!   both in sync (NTP). `load` never returns a record past `keep_until`

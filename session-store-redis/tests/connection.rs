@@ -16,10 +16,16 @@ fn keys_in(server: &RedisServer, db: u32) -> u64 {
         .map_or(0, |n| n.parse().expect("key count"))
 }
 
-#[tokio::test]
-async fn a_url_with_user_password_and_database_is_followed() {
+/// A server with a user `app`, password `s3cret`.
+fn server_with_user() -> RedisServer {
     let server = RedisServer::start();
     server.command(&["ACL", "SETUSER", "app", "on", ">s3cret", "~*", "+@all"]);
+    server
+}
+
+#[tokio::test]
+async fn a_url_with_user_password_and_database_is_followed() {
+    let server = server_with_user();
     let url = format!("redis://app:s3cret@127.0.0.1:{}/3", server.port());
     let store = RedisStore::builder(url).build().unwrap();
     let r = record_with(&[("a", "1")]);
@@ -31,8 +37,7 @@ async fn a_url_with_user_password_and_database_is_followed() {
 
 #[tokio::test]
 async fn a_wrong_password_is_an_error_not_a_hang_or_a_panic() {
-    let server = RedisServer::start();
-    server.command(&["ACL", "SETUSER", "app", "on", ">s3cret", "~*", "+@all"]);
+    let server = server_with_user();
     let url = format!("redis://app:wrong@127.0.0.1:{}", server.port());
     let store = RedisStore::builder(url).build().unwrap();
     let r = record_with(&[]);

@@ -149,10 +149,11 @@ impl<'a> Reader<'a> {
     }
 
     /// A varint of at most what the rest of the input could hold, in its
-    /// shortest form.
+    /// shortest form. Four bytes (28 bits) are far more than a cookie
+    /// holds, and keep the shifts clear of overflow.
     fn len(&mut self) -> Result<usize, &'static str> {
         let mut n = 0usize;
-        for shift in (0..usize::BITS).step_by(7) {
+        for shift in [0, 7, 14, 21] {
             let b = self.byte()?;
             n |= usize::from(b & 0x7F) << shift;
             if b & 0x80 == 0 {
@@ -279,6 +280,9 @@ mod tests {
         // An overlong varint: the data count 0 as [0x80, 0x00].
         let mut overlong = good[..49].to_vec();
         overlong.extend_from_slice(&[0x80, 0x00, 0]);
+        // A five-byte varint, longer than any length is written.
+        let mut five = good[..49].to_vec();
+        five.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x00, 0]);
         let cases = [
             (good[..good.len() - 1].to_vec(), "truncated"),
             (long, "trailing"),
@@ -290,6 +294,7 @@ mod tests {
             (with(51, 0xFF), "key not UTF-8"),
             (with(53, 0xFF), "value not UTF-8"),
             (overlong, "overlong"),
+            (five, "five-byte length"),
         ];
         for (bytes, why) in cases {
             assert!(decode(&bytes).is_err(), "{why}");

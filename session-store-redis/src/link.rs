@@ -13,11 +13,13 @@
 //! of a batcher on top of a general client.
 //!
 //! The connection is made on the first command and again after it breaks
-//! (Redis restarted, a malformed reply) or stalls: when the oldest
-//! unanswered command is older than the store's timeout, the next command
-//! goes out on a fresh connection. A command in flight when its connection
-//! breaks fails with an I/O error; [`Conn::send`](crate::conn::Conn::send)
-//! tries it once more.
+//! (Redis restarted, a malformed or oversized reply) or stalls: when the
+//! oldest unanswered command is older than the store's timeout, or a write
+//! does not finish within it, the next command goes out on a fresh
+//! connection. A command in flight when its connection breaks fails with
+//! an I/O error, which [`Conn::send`](crate::conn::Conn::send) tries once
+//! more; one on a stalled connection fails as timed out, and is not
+//! retried.
 
 use std::collections::VecDeque;
 use std::io;
@@ -167,8 +169,19 @@ async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
             out.extend_from_slice(&job.bytes);
             conn.waiting.push_back((job.reply, sent));
         }
-        if let Err(e) = conn.io.write_all(&out).await {
-            fail(live.take(), &e.into());
+        // Bounded: with Redis unreachable and the socket's send buffer
+        // full, a write would otherwise wait for TCP to give up (minutes),
+        // and nothing else would be read or sent meanwhile.
+        match tokio::time::timeout(end.timeout, conn.io.write_all(&out)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => fail(live.take(), &e.into()),
+            Err(_) => fail(
+                live.take(),
+                &io_error(
+                    io::ErrorKind::TimedOut,
+                    "writing to Redis timed out: connection replaced",
+                ),
+            ),
         }
         // A huge batch's buffer is not kept for the small ones after it.
         if out.capacity() > 4 * READ_BUF {
@@ -230,6 +243,10 @@ impl Live {
             let _ = caller.send(reply);
         }
         self.buf.drain(..at);
+        // A large reply's buffer is not kept for the small ones after it.
+        if self.buf.is_empty() && self.buf.capacity() > 4 * READ_BUF {
+            self.buf = Vec::with_capacity(READ_BUF);
+        }
         Ok(())
     }
 
@@ -304,6 +321,13 @@ impl Endpoint {
             conn.io.write_all(&hello).await?;
             for _ in 0..replies {
                 conn.reply().await?;
+            }
+            // Nothing was asked for yet: more bytes are a server out of step.
+            if !conn.buf.is_empty() {
+                return Err(io_error(
+                    io::ErrorKind::InvalidData,
+                    "Redis sent more than the handshake's replies",
+                ));
             }
         }
         Ok(conn)

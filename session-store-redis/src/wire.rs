@@ -15,17 +15,29 @@ const MAX_DEPTH: usize = 8;
 /// A longer length is a broken stream, not a value to wait for.
 const MAX_BULK: usize = 512 * 1024 * 1024;
 
+/// Longest line (type byte, length or status text) accepted. The store's
+/// lines are a few dozen bytes; without a limit, a peer that never sends
+/// CR would have its bytes buffered and rescanned forever.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Most bytes a reply may take before it is complete: far beyond any
+/// session, and a bound on what a broken or hostile server can make the
+/// store buffer.
+pub(crate) const MAX_REPLY: usize = 64 * 1024 * 1024;
+
 /// Why the bytes are not a reply: the connection cannot be trusted after.
 #[derive(Debug, thiserror::Error)]
 #[error("malformed reply from Redis: {0}")]
 pub(crate) struct Malformed(&'static str);
 
 /// One reply from the front of `buf`: `Ok(None)` while it is incomplete,
-/// else the reply (a server error as `Err`) and the bytes it took.
+/// else the reply (a server error as `Err`) and the bytes it took. An
+/// incomplete reply longer than [`MAX_REPLY`] is malformed.
 pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, Malformed> {
     let mut at = 0;
     match value(buf, &mut at, 0)? {
         Some(reply) => Ok(Some((reply, at))),
+        None if buf.len() > MAX_REPLY => Err(Malformed("reply too large")),
         None => Ok(None),
     }
 }
@@ -47,7 +59,7 @@ fn value(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Reply>, Malf
         b':' => Ok(Value::Int(int(rest)?)),
         b'$' => {
             let len = int(rest)?;
-            if len < 0 {
+            if len == -1 {
                 return Ok(Some(Ok(Value::Nil)));
             }
             let len = usize::try_from(len)
@@ -67,16 +79,17 @@ fn value(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Reply>, Malf
         }
         b'*' => {
             let len = int(rest)?;
-            if len < 0 {
+            if len == -1 {
                 return Ok(Some(Ok(Value::Nil)));
             }
             if depth == MAX_DEPTH {
                 return Err(Malformed("arrays nested too deep"));
             }
             let len = usize::try_from(len).map_err(|_| Malformed("array length"))?;
-            // Not more than the bytes at hand could hold: a bogus length
-            // must not reserve memory.
-            let mut items = Vec::with_capacity(len.min(buf.len() - *at));
+            // Not more than the bytes at hand could hold (an item takes at
+            // least four), and not many: a bogus length must not reserve
+            // memory.
+            let mut items = Vec::with_capacity(len.min((buf.len() - *at) / 4).min(1024));
             let mut error = None;
             for _ in 0..len {
                 match value(buf, at, depth + 1)? {
@@ -101,8 +114,15 @@ fn value(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Reply>, Malf
 fn line<'b>(buf: &'b [u8], at: &mut usize) -> Result<Option<&'b [u8]>, Malformed> {
     let start = *at;
     let Some(cr) = memchr::memchr(b'\r', &buf[start..]) else {
-        return Ok(None);
+        return if buf.len() - start > MAX_LINE {
+            Err(Malformed("line too long"))
+        } else {
+            Ok(None)
+        };
     };
+    if cr > MAX_LINE {
+        return Err(Malformed("line too long"));
+    }
     let end = start + cr;
     match buf.get(end + 1) {
         None => Ok(None),
@@ -202,6 +222,8 @@ mod tests {
             b"+OK\rX",
             b"$99999999999999999999\r\n",
             b"$9223372036854775807\r\n",
+            b"$-2\r\n",
+            b"*-5\r\n",
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
@@ -209,5 +231,12 @@ mod tests {
         assert!(parse(deep.as_bytes()).is_err());
         // A huge array length with nothing behind it reserves nothing.
         assert!(parse(b"*4611686018427387903\r\n").unwrap().is_none());
+        // A line that never ends, or a reply that never completes, is
+        // refused once it is past its bound instead of buffered forever.
+        assert!(parse(&vec![b'+'; MAX_LINE + 2]).is_err());
+        assert!(parse(&[b'+'; 100]).unwrap().is_none());
+        let mut endless = b"*2\r\n$536870912\r\n".to_vec();
+        endless.resize(MAX_REPLY + 1, b'x');
+        assert!(parse(&endless).is_err());
     }
 }

@@ -30,6 +30,14 @@ fn counter_body(n: i64) -> String {
     format!("counter: {n}")
 }
 
+/// The example apps' other routes, before and after the two measured
+/// ones in the examples' order. actix and rocket try routes one after
+/// another, so a table of two would make every other server look cheaper
+/// than an example app by the routing alone; axum's radix tree does not
+/// care, and its servers keep the two.
+const ROUTES_BEFORE: [&str; 3] = ["/", "/remove", "/logout"];
+const ROUTES_AFTER: [&str; 3] = ["/cookie/set", "/cookie", "/login/{id}"];
+
 mod axum_side {
     use super::*;
     use axum::routing::get;
@@ -126,6 +134,23 @@ mod actix_side {
         counter_body(n)
     }
 
+    /// A route the load never asks for.
+    async fn unused() -> &'static str {
+        ""
+    }
+
+    fn routes_before(cfg: &mut web::ServiceConfig) {
+        for path in ROUTES_BEFORE {
+            cfg.route(path, web::get().to(unused));
+        }
+    }
+
+    fn routes_after(cfg: &mut web::ServiceConfig) {
+        for path in ROUTES_AFTER {
+            cfg.route(path, web::get().to(unused));
+        }
+    }
+
     pub(super) fn serve(name: &str, port: u16, redis_url: &str) -> Result<(), String> {
         let key = Key::from(&[7u8; 64]);
         let name = name.to_owned();
@@ -157,15 +182,21 @@ mod actix_side {
                         CookieSessionStore::default(),
                         key.clone()
                     ))
+                    .configure(routes_before)
                     .route("/counter", web::get().to(read))
-                    .route("/counter/incr", web::get().to(write))),
+                    .route("/counter/incr", web::get().to(write))
+                    .configure(routes_after)),
                 (_, Some(store)) => run!(move || App::new()
                     .wrap(SessionMiddleware::new(store.clone(), key.clone()))
+                    .configure(routes_before)
                     .route("/counter", web::get().to(read))
-                    .route("/counter/incr", web::get().to(write))),
+                    .route("/counter/incr", web::get().to(write))
+                    .configure(routes_after)),
                 _ => run!(|| App::new()
+                    .configure(routes_before)
                     .route("/counter", web::get().to(|| async { counter_body(0) }))
-                    .route("/counter/incr", web::get().to(|| async { counter_body(1) }))),
+                    .route("/counter/incr", web::get().to(|| async { counter_body(1) }))
+                    .configure(routes_after)),
             }
         })
     }
@@ -184,6 +215,21 @@ mod rocket_side {
         counter_body(1)
     }
 
+    /// The example's other routes (see [`ROUTES_BEFORE`]); rocket needs
+    /// them as functions, so they are spelled out here.
+    #[rocket::get("/")]
+    fn home() {}
+    #[rocket::get("/login/<_id>")]
+    fn login(_id: &str) {}
+    #[rocket::get("/remove")]
+    fn remove() {}
+    #[rocket::get("/logout")]
+    fn logout() {}
+    #[rocket::get("/cookie/set")]
+    fn cookie_set() {}
+    #[rocket::get("/cookie")]
+    fn cookie_get() {}
+
     pub(super) fn serve(port: u16) -> Result<(), String> {
         let figment = rocket::Config::figment()
             .merge(("port", port))
@@ -197,7 +243,12 @@ mod rocket_side {
             .map_err(|e| e.to_string())?;
         rt.block_on(async move {
             rocket::custom(figment)
-                .mount("/", rocket::routes![read, write])
+                .mount(
+                    "/",
+                    rocket::routes![
+                        home, login, remove, logout, read, write, cookie_set, cookie_get
+                    ],
+                )
                 .launch()
                 .await
                 .map(|_| ())

@@ -80,7 +80,9 @@
 //!
 //! - A single node's connection runs on the Tokio runtime of the operation
 //!   that made it, and is made again on the caller's runtime if that one
-//!   has shut down. A cluster connection belongs to the runtime that ran
+//!   has shut down. Under actix-web, whose workers each run a runtime of
+//!   their own, that is one worker's thread: it carries every worker's
+//!   Redis I/O (as redis-rs's connection manager did). A cluster connection belongs to the runtime that ran
 //!   the first operation, which must outlive the store.
 //! - No TLS (`rediss://`) and no Sentinel in this build.
 //! - TTLs run on the Redis server's clock, deadlines on the app's: keep

@@ -68,18 +68,10 @@ impl Link {
     /// is `Err`.
     pub(crate) async fn send(&self, bytes: Vec<u8>) -> Reply {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { bytes, reply }).map_err(|_| {
-            io_error(
-                io::ErrorKind::BrokenPipe,
-                "the Redis connection task stopped",
-            )
-        })?;
-        answer.await.map_err(|_| {
-            io_error(
-                io::ErrorKind::BrokenPipe,
-                "the Redis connection task stopped",
-            )
-        })?
+        self.jobs
+            .send(Job { bytes, reply })
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
@@ -332,6 +324,14 @@ impl Endpoint {
         }
         Ok(conn)
     }
+}
+
+/// The connection task is gone (its runtime shut down).
+fn stopped() -> RedisError {
+    io_error(
+        io::ErrorKind::BrokenPipe,
+        "the Redis connection task stopped",
+    )
 }
 
 fn io_error(kind: io::ErrorKind, what: &'static str) -> RedisError {

@@ -5,9 +5,8 @@
 
 use redis::Script;
 
-use crate::resp::Command;
-
 use crate::layout::LAYOUT_VERSION;
+use crate::resp::Command;
 
 /// `redis.call(cmd, key, ...)` over `list[from..=to]`, in slices: Redis'
 /// Lua limits how many values `unpack` may put on the stack (8000). The

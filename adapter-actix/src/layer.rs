@@ -4,11 +4,16 @@ use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::{HttpMessage, ResponseError};
-use session_core::{Loaded, SessionConfig, SessionManager, SessionStore};
+use pin_project_lite::pin_project;
+use session_core::{
+    CommitNow, Committed, LoadNow, Loaded, Session, SessionConfig, SessionError as CoreError,
+    SessionManager, SessionStore,
+};
 
 use crate::{convert, SessionError};
 
@@ -80,6 +85,43 @@ impl<S> std::fmt::Debug for SessionService<S> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, actix_web::Error>>>>;
 
+pin_project! {
+    /// The response future of [`SessionService`].
+    ///
+    /// When the store answers at once (memory and cookie stores) the
+    /// session is loaded in `call` and committed as the handler's future
+    /// completes, with no allocation of its own; a store that must be
+    /// awaited runs in a boxed future.
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B> {
+        Handler {
+            #[pin]
+            future: F,
+            session: Session,
+            manager: Arc<SessionManager>,
+        },
+        Waiting {
+            future: BoxFuture<ServiceResponse<EitherBody<B>>>,
+        },
+        Answered {
+            response: Option<ServiceResponse<EitherBody<B>>>,
+        },
+    }
+}
+
+impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
 impl<S, B> Service<ServiceRequest> for SessionService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
@@ -87,40 +129,121 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = BoxFuture<Self::Response>;
+    type Future = ResponseFuture<S::Future, B>;
 
     forward_ready!(inner);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let manager = self.manager.clone();
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            let loaded = manager.load(convert::cookie_headers(req.headers())).await;
-            let session = match loaded {
-                Ok(Loaded::Active(session)) => session,
-                Ok(Loaded::Redirect(to)) => {
-                    return Ok(req
-                        .into_response(convert::redirect(to))
-                        .map_into_right_body())
-                }
-                Err(e) => {
-                    let resp = SessionError::from(e).error_response();
-                    return Ok(req.into_response(resp).map_into_right_body());
-                }
-            };
-            req.extensions_mut().insert(session.clone());
-            let mut res = inner.call(req).await?;
-            match manager.commit(&session, res.status().as_u16()).await {
-                Ok(done) => {
-                    convert::apply(res.headers_mut(), done);
-                    Ok(res.map_into_left_body())
-                }
-                // The change was not stored: say so rather than lose it.
-                Err(e) => {
-                    let resp = SessionError::from(e).error_response();
-                    Ok(res.into_response(resp).map_into_right_body())
+        let state = match self
+            .manager
+            .load_now(convert::cookie_headers(req.headers()))
+        {
+            LoadNow::Done(Ok(Loaded::Active(session))) => {
+                req.extensions_mut().insert(session.clone());
+                State::Handler {
+                    future: self.inner.call(req),
+                    session,
+                    manager: self.manager.clone(),
                 }
             }
-        })
+            LoadNow::Done(Ok(Loaded::Redirect(to))) => State::Answered {
+                response: Some(
+                    req.into_response(convert::redirect(to))
+                        .map_into_right_body(),
+                ),
+            },
+            LoadNow::Done(Err(e)) => State::Answered {
+                response: Some(failed(req, e)),
+            },
+            LoadNow::Pending(pending) => {
+                let manager = self.manager.clone();
+                let inner = self.inner.clone();
+                State::Waiting {
+                    future: Box::pin(async move {
+                        let session = match manager.finish_load(pending).await {
+                            Ok(Loaded::Active(session)) => session,
+                            Ok(Loaded::Redirect(to)) => {
+                                return Ok(req
+                                    .into_response(convert::redirect(to))
+                                    .map_into_right_body())
+                            }
+                            Err(e) => return Ok(failed(req, e)),
+                        };
+                        req.extensions_mut().insert(session.clone());
+                        let res = inner.call(req).await?;
+                        let status = res.status().as_u16();
+                        Ok(committed(res, manager.commit(&session, status).await))
+                    }),
+                }
+            }
+        };
+        ResponseFuture { state }
+    }
+}
+
+impl<F, B> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            let next = match state.as_mut().project() {
+                StateProj::Handler {
+                    future,
+                    session,
+                    manager,
+                } => {
+                    let res = ready!(future.poll(cx))?;
+                    let status = res.status().as_u16();
+                    match manager.commit_now(session, status) {
+                        CommitNow::Done(done) => return Poll::Ready(Ok(committed(res, done))),
+                        CommitNow::Pending(pending) => {
+                            let manager = manager.clone();
+                            State::Waiting {
+                                future: Box::pin(async move {
+                                    Ok(committed(res, manager.finish_commit(pending).await))
+                                }),
+                            }
+                        }
+                    }
+                }
+                StateProj::Waiting { future } => return future.as_mut().poll(cx),
+                StateProj::Answered { response } => {
+                    return match response.take() {
+                        Some(res) => Poll::Ready(Ok(res)),
+                        None => panic!("`ResponseFuture` polled after it completed"),
+                    };
+                }
+            };
+            state.set(next);
+        }
+    }
+}
+
+/// The store's error in place of the handler's answer.
+fn failed<B>(req: ServiceRequest, e: CoreError) -> ServiceResponse<EitherBody<B>> {
+    let resp = SessionError::from(e).error_response();
+    req.into_response(resp).map_into_right_body()
+}
+
+/// The handler's response with the commit's headers, or the commit's
+/// error in its place: a change that was not stored is never lost silently.
+fn committed<B>(
+    mut res: ServiceResponse<B>,
+    done: Result<Committed, CoreError>,
+) -> ServiceResponse<EitherBody<B>> {
+    match done {
+        Ok(done) => {
+            convert::apply(res.headers_mut(), done);
+            res.map_into_left_body()
+        }
+        Err(e) => {
+            let resp = SessionError::from(e).error_response();
+            res.into_response(resp).map_into_right_body()
+        }
     }
 }

@@ -3,11 +3,15 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use session_core::{Loaded, SessionConfig, SessionManager, SessionStore};
+use pin_project_lite::pin_project;
+use session_core::{
+    CommitNow, LoadNow, Loaded, Session, SessionConfig, SessionError as CoreError, SessionManager,
+    SessionStore,
+};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -60,38 +64,152 @@ pub struct SessionService<S> {
     manager: Arc<SessionManager>,
 }
 
+type BoxFuture<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
+
+pin_project! {
+    /// The response future of [`SessionService`].
+    ///
+    /// When the store answers at once (memory and cookie stores) the
+    /// session is loaded in `call` and committed as the handler's future
+    /// completes, with no allocation of its own; a store that must be
+    /// awaited runs in a boxed future.
+    pub struct ResponseFuture<F, E> {
+        #[pin]
+        state: State<F, E>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, E> {
+        Handler {
+            #[pin]
+            future: F,
+            session: Session,
+            manager: Arc<SessionManager>,
+        },
+        Waiting {
+            future: BoxFuture<E>,
+        },
+        Answered {
+            response: Option<Response>,
+        },
+    }
+}
+
+impl<F, E> std::fmt::Debug for ResponseFuture<F, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
 impl<S> Service<Request> for SessionService<S>
 where
     S: Service<Request, Response = Response> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Error: 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = ResponseFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        let manager = self.manager.clone();
         // The clone that was polled ready is the one that serves this call.
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
-        Box::pin(async move {
-            let session = match manager.load(convert::cookie_headers(req.headers())).await {
-                Ok(Loaded::Active(session)) => session,
-                Ok(Loaded::Redirect(to)) => return Ok(convert::redirect(to)),
-                Err(e) => return Ok(SessionError::from(e).into_response()),
-            };
-            req.extensions_mut().insert(session.clone());
-            let mut resp = inner.call(req).await?;
-            match manager.commit(&session, resp.status().as_u16()).await {
-                Ok(done) => convert::apply(&mut resp, done),
-                // The change was not stored: say so rather than lose it.
-                Err(e) => return Ok(SessionError::from(e).into_response()),
+        let state = match self
+            .manager
+            .load_now(convert::cookie_headers(req.headers()))
+        {
+            LoadNow::Done(Ok(Loaded::Active(session))) => {
+                req.extensions_mut().insert(session.clone());
+                State::Handler {
+                    future: inner.call(req),
+                    session,
+                    manager: self.manager.clone(),
+                }
             }
-            Ok(resp)
-        })
+            LoadNow::Done(Ok(Loaded::Redirect(to))) => State::Answered {
+                response: Some(convert::redirect(to)),
+            },
+            LoadNow::Done(Err(e)) => State::Answered {
+                response: Some(SessionError::from(e).into_response()),
+            },
+            LoadNow::Pending(pending) => {
+                let manager = self.manager.clone();
+                State::Waiting {
+                    future: Box::pin(async move {
+                        let session = match manager.finish_load(pending).await {
+                            Ok(Loaded::Active(session)) => session,
+                            Ok(Loaded::Redirect(to)) => return Ok(convert::redirect(to)),
+                            Err(e) => return Ok(SessionError::from(e).into_response()),
+                        };
+                        req.extensions_mut().insert(session.clone());
+                        let resp = inner.call(req).await?;
+                        let status = resp.status().as_u16();
+                        Ok(committed(resp, manager.commit(&session, status).await))
+                    }),
+                }
+            }
+        };
+        ResponseFuture { state }
+    }
+}
+
+impl<F, E> Future for ResponseFuture<F, E>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            let next = match state.as_mut().project() {
+                StateProj::Handler {
+                    future,
+                    session,
+                    manager,
+                } => {
+                    let resp = ready!(future.poll(cx))?;
+                    let status = resp.status().as_u16();
+                    match manager.commit_now(session, status) {
+                        CommitNow::Done(done) => return Poll::Ready(Ok(committed(resp, done))),
+                        CommitNow::Pending(pending) => {
+                            let manager = manager.clone();
+                            State::Waiting {
+                                future: Box::pin(async move {
+                                    Ok(committed(resp, manager.finish_commit(pending).await))
+                                }),
+                            }
+                        }
+                    }
+                }
+                StateProj::Waiting { future } => return future.as_mut().poll(cx),
+                StateProj::Answered { response } => {
+                    return match response.take() {
+                        Some(resp) => Poll::Ready(Ok(resp)),
+                        None => panic!("`ResponseFuture` polled after it completed"),
+                    };
+                }
+            };
+            state.set(next);
+        }
+    }
+}
+
+/// The handler's response with the commit's headers, or the commit's
+/// error in its place: a change that was not stored is never lost silently.
+fn committed(mut resp: Response, done: Result<session_core::Committed, CoreError>) -> Response {
+    match done {
+        Ok(done) => {
+            convert::apply(&mut resp, done);
+            resp
+        }
+        Err(e) => SessionError::from(e).into_response(),
     }
 }

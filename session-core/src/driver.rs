@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    Clock, Commit, Record, Save, Session, SessionConfig, SessionCore, SessionError, SessionStore,
-    StoreErrorKind, SystemClock, Timestamp,
+    Clock, Commit, Record, Resumed, Save, Session, SessionConfig, SessionCore, SessionError,
+    SessionId, SessionStore, Start, StoreErrorKind, SystemClock, Timestamp,
 };
 
 /// How many times a create is retried when the new id is taken.
@@ -59,6 +59,62 @@ pub struct Redirect {
     pub location: String,
     /// A `Set-Cookie` header value that expires the session cookie.
     pub set_cookie: String,
+}
+
+/// What [`SessionManager::load_now`] did.
+#[derive(Debug)]
+#[must_use]
+pub enum LoadNow {
+    /// Loaded without waiting (or failed).
+    Done(Result<Loaded, SessionError>),
+    /// The store must be awaited: pass this to
+    /// [`SessionManager::finish_load`].
+    Pending(PendingLoad),
+}
+
+/// A load that waits on the store; see [`SessionManager::finish_load`].
+#[derive(Debug)]
+#[must_use]
+pub struct PendingLoad(LoadStep);
+
+#[derive(Debug)]
+enum LoadStep {
+    /// The store could not answer at once: load the token.
+    Fetch(Start, Timestamp),
+    /// The loaded session timed out: delete it, then go on (or redirect).
+    Expire(Expired),
+}
+
+/// A loaded session that timed out.
+#[derive(Debug)]
+struct Expired {
+    /// The fresh session to go on with.
+    session: Session,
+    /// The timed-out record.
+    delete: SessionId,
+    /// Answer a redirect here instead of going on.
+    redirect: Option<String>,
+}
+
+/// What [`SessionManager::commit_now`] did.
+#[derive(Debug)]
+#[must_use]
+pub enum CommitNow {
+    /// Committed without waiting (or failed).
+    Done(Result<Committed, SessionError>),
+    /// The store must be awaited: pass this to
+    /// [`SessionManager::finish_commit`].
+    Pending(PendingCommit),
+}
+
+/// A commit that waits on the store; see [`SessionManager::finish_commit`].
+#[derive(Debug)]
+#[must_use]
+pub struct PendingCommit {
+    // Boxed: the pending path allocates anyway, and the inline result
+    // stays small.
+    commit: Box<Commit>,
+    now: Timestamp,
 }
 
 /// What an adapter adds to the response after a commit.
@@ -142,26 +198,60 @@ impl SessionManager {
         &self,
         cookie_headers: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<Loaded, SessionError> {
+        match self.load_now(cookie_headers) {
+            LoadNow::Done(loaded) => loaded,
+            LoadNow::Pending(pending) => self.finish_load(pending).await,
+        }
+    }
+
+    /// [`load`](Self::load) without waiting, where the store can answer at
+    /// once (the memory and cookie stores can); otherwise the step to
+    /// finish with [`finish_load`](Self::finish_load).
+    ///
+    /// An adapter that calls this first needs no boxed future for a
+    /// request whose store never waits.
+    pub fn load_now<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a [u8]>) -> LoadNow {
         let start = self.core.start(cookie_headers);
         let now = self.clock.now();
         let record = match start.token() {
             Some(token) => match self.dyn_store().load_now(token, start.id(), now) {
-                Some(answer) => answer?,
-                None => self.dyn_store().load(token, now).await?,
+                Some(Ok(record)) => record,
+                Some(Err(e)) => return LoadNow::Done(Err(e.into())),
+                None => return LoadNow::Pending(PendingLoad(LoadStep::Fetch(start, now))),
             },
             None => None,
         };
-        let resumed = self.core.resume(start, record, now);
-        if let Some(timed_out) = resumed.timed_out {
-            self.dyn_store().delete(&timed_out.delete).await?;
-            if let Some(location) = timed_out.redirect {
-                return Ok(Loaded::Redirect(Redirect {
-                    location,
-                    set_cookie: self.core.expired_cookie().to_owned(),
-                }));
-            }
+        match resumed(self.core.resume(start, record, now)) {
+            Ok(session) => LoadNow::Done(Ok(Loaded::Active(session))),
+            // The timed-out record is deleted before anything else, and
+            // the store's delete may wait.
+            Err(expired) => LoadNow::Pending(PendingLoad(LoadStep::Expire(expired))),
         }
-        Ok(Loaded::Active(resumed.session))
+    }
+
+    /// Finishes a load that [`load_now`](Self::load_now) could not.
+    pub async fn finish_load(&self, pending: PendingLoad) -> Result<Loaded, SessionError> {
+        let expired = match pending.0 {
+            LoadStep::Fetch(start, now) => {
+                let record = match start.token() {
+                    Some(token) => self.dyn_store().load(token, now).await?,
+                    None => None,
+                };
+                match resumed(self.core.resume(start, record, now)) {
+                    Ok(session) => return Ok(Loaded::Active(session)),
+                    Err(expired) => expired,
+                }
+            }
+            LoadStep::Expire(expired) => expired,
+        };
+        self.dyn_store().delete(&expired.delete).await?;
+        Ok(match expired.redirect {
+            Some(location) => Loaded::Redirect(Redirect {
+                location,
+                set_cookie: self.core.expired_cookie().to_owned(),
+            }),
+            None => Loaded::Active(expired.session),
+        })
     }
 
     /// Commits the session after the handler answered with `status`.
@@ -169,23 +259,48 @@ impl SessionManager {
     /// On error the change could not be stored: answer with the error
     /// instead of the handler's response, so no write is lost silently.
     pub async fn commit(&self, session: &Session, status: u16) -> Result<Committed, SessionError> {
+        match self.commit_now(session, status) {
+            CommitNow::Done(done) => done,
+            // Boxed: the store's futures stay out of the caller's future,
+            // which the common request (answered at once) keeps small.
+            CommitNow::Pending(pending) => Box::pin(self.finish_commit(pending)).await,
+        }
+    }
+
+    /// [`commit`](Self::commit) without waiting, where no store call is
+    /// needed or the store can answer at once; otherwise the step to
+    /// finish with [`finish_commit`](Self::finish_commit).
+    pub fn commit_now(&self, session: &Session, status: u16) -> CommitNow {
         let now = self.clock.now();
-        let mut commit = self.core.finish(session, status, now)?;
+        let mut commit = match self.core.finish(session, status, now) {
+            Ok(commit) => commit,
+            Err(e) => return CommitNow::Done(Err(e)),
+        };
         if commit.save.is_none() && commit.delete.is_none() {
-            // The common read-only request: no store call, and no store
-            // future in this future's state, which adapters keep inline.
-            return Ok(self.committed(commit, None, now));
+            // The common read-only request: no store call.
+            return CommitNow::Done(Ok(self.committed(commit, None, now)));
         }
         if commit.delete.is_none() {
             if let Some(Save::Update(record, delta)) = &commit.save {
                 if let Some(answer) = self.dyn_store().update_now(record, delta) {
-                    let token = updated(record, answer?);
+                    let token = match answer {
+                        Ok(token) => updated(record, token),
+                        Err(e) => return CommitNow::Done(Err(e.into())),
+                    };
                     commit.save = None;
-                    return Ok(self.committed(commit, token, now));
+                    return CommitNow::Done(Ok(self.committed(commit, token, now)));
                 }
             }
         }
-        Box::pin(self.write(commit, now)).await
+        CommitNow::Pending(PendingCommit {
+            commit: Box::new(commit),
+            now,
+        })
+    }
+
+    /// Finishes a commit that [`commit_now`](Self::commit_now) could not.
+    pub async fn finish_commit(&self, pending: PendingCommit) -> Result<Committed, SessionError> {
+        self.write(*pending.commit, pending.now).await
     }
 
     async fn write(&self, mut commit: Commit, now: Timestamp) -> Result<Committed, SessionError> {
@@ -235,6 +350,18 @@ impl SessionManager {
             no_store,
             vary_cookie: commit.vary_cookie,
         }
+    }
+}
+
+/// The session to go on with, or what timed out.
+fn resumed(resumed: Resumed) -> Result<Session, Expired> {
+    match resumed.timed_out {
+        None => Ok(resumed.session),
+        Some(timed_out) => Err(Expired {
+            session: resumed.session,
+            delete: timed_out.delete,
+            redirect: timed_out.redirect,
+        }),
     }
 }
 

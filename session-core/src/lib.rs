@@ -102,7 +102,9 @@ pub use config::{
 };
 pub use cookies::Cookies;
 pub use data::DataMap;
-pub use driver::{Committed, Loaded, Redirect, SessionManager};
+pub use driver::{
+    CommitNow, Committed, LoadNow, Loaded, PendingCommit, PendingLoad, Redirect, SessionManager,
+};
 pub use error::SessionError;
 pub use id::{IdError, IdSource, RandomIds, SessionId, ID_BYTES, ID_CHARS};
 pub use machine::{Commit, Resumed, Save, SessionCore, Start, TimedOut, MAX_TOKEN_LEN};

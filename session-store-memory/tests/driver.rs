@@ -1,0 +1,127 @@
+//! The driver's no-wait steps on a store that answers at once: what
+//! completes inline, what must be awaited, and that both give what the
+//! async calls give.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use session_core::{
+    CommitNow, LoadNow, Loaded, OnTimeout, Session, SessionConfig, SessionManager, SessionStore,
+    Timestamp,
+};
+use session_store_memory::MemoryStore;
+use session_testkit::{block_on, ManualClock};
+
+fn manager(store: &Arc<MemoryStore>, clock: &ManualClock) -> SessionManager {
+    let config = SessionConfig::builder()
+        .cookie_name("sid")
+        .idle_timeout(Duration::from_secs(60))
+        .on_timeout(OnTimeout::Redirect("/".into()))
+        .build()
+        .unwrap();
+    let store: Arc<dyn SessionStore> = store.clone();
+    SessionManager::from_arc(store, config).with_clock(Arc::new(clock.clone()))
+}
+
+fn active(loaded: LoadNow) -> Session {
+    match loaded {
+        LoadNow::Done(Ok(Loaded::Active(session))) => session,
+        other => panic!("expected a session loaded at once, got {other:?}"),
+    }
+}
+
+/// The `name=value` part of the session cookie a commit set.
+fn cookie(done: &session_core::Committed) -> String {
+    let header = done.set_cookies.last().expect("a Set-Cookie");
+    header.split(';').next().unwrap().to_owned()
+}
+
+#[test]
+fn memory_store_reads_and_updates_without_waiting() {
+    block_on(async {
+        let store = Arc::new(MemoryStore::new());
+        let clock = ManualClock::at(Timestamp::from_unix_millis(1_000_000));
+        let manager = manager(&store, &clock);
+
+        // No cookie: a fresh session, at once.
+        let session = active(manager.load_now([]));
+        session.insert("counter", &1).unwrap();
+        // Creating a session may need a retry with another id: awaited.
+        let CommitNow::Pending(pending) = manager.commit_now(&session, 200) else {
+            panic!("a create is not answered inline");
+        };
+        let done = manager.finish_commit(pending).await.unwrap();
+        let pair = cookie(&done);
+        assert_eq!(store.len(), 1);
+
+        // Read and update: both inline on the memory store.
+        let session = active(manager.load_now([pair.as_bytes()]));
+        assert_eq!(session.get::<i64>("counter").unwrap(), Some(1));
+        session.insert("counter", &2).unwrap();
+        let CommitNow::Done(done) = manager.commit_now(&session, 200) else {
+            panic!("an update on the memory store is answered inline");
+        };
+        let done = done.unwrap();
+        assert!(
+            done.set_cookies.is_empty(),
+            "same id, no Max-Age: no cookie"
+        );
+        assert!(done.vary_cookie);
+
+        // What the inline path stored is what the async path reads.
+        let Loaded::Active(session) = manager.load([pair.as_bytes()]).await.unwrap() else {
+            panic!("expected the session");
+        };
+        assert_eq!(session.get::<i64>("counter").unwrap(), Some(2));
+        let done = manager.commit(&session, 200).await.unwrap();
+        assert!(done.set_cookies.is_empty());
+    });
+}
+
+#[test]
+fn timed_out_session_is_deleted_before_the_redirect() {
+    block_on(async {
+        let store = Arc::new(MemoryStore::new());
+        let clock = ManualClock::at(Timestamp::from_unix_millis(1_000_000));
+        let manager = manager(&store, &clock);
+        let session = active(manager.load_now([]));
+        session.insert("user", "alice").unwrap();
+        let done = manager.commit(&session, 200).await.unwrap();
+        let pair = cookie(&done);
+
+        clock.advance(Duration::from_secs(61));
+        // The delete of the timed-out record is a store call: not inline.
+        let LoadNow::Pending(pending) = manager.load_now([pair.as_bytes()]) else {
+            panic!("a timed-out session must be deleted first");
+        };
+        assert_eq!(store.len(), 1, "nothing deleted before it is awaited");
+        match manager.finish_load(pending).await.unwrap() {
+            Loaded::Redirect(to) => {
+                assert_eq!(to.location, "/");
+                assert!(to.set_cookie.starts_with("sid=; Max-Age=0"));
+            }
+            Loaded::Active(_) => panic!("expected the timeout redirect"),
+        }
+        assert_eq!(store.len(), 0, "the timed-out record is deleted");
+    });
+}
+
+#[test]
+fn forged_token_gets_a_fresh_session_at_once() {
+    let store = Arc::new(MemoryStore::new());
+    let clock = ManualClock::at(Timestamp::from_unix_millis(1_000_000));
+    let manager = manager(&store, &clock);
+    for forged in [
+        &b"sid=not-an-id"[..],
+        b"sid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ] {
+        let session = active(manager.load_now([forged]));
+        assert!(session.is_empty());
+        // Nothing was written: no store call, no cookie.
+        let CommitNow::Done(done) = manager.commit_now(&session, 200) else {
+            panic!("an untouched fresh session commits inline");
+        };
+        assert!(done.unwrap().set_cookies.is_empty());
+    }
+    assert_eq!(store.len(), 0);
+}

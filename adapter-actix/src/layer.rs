@@ -88,10 +88,11 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, actix_web::Error>>>>;
 pin_project! {
     /// The response future of [`SessionService`].
     ///
-    /// When the store answers at once (memory and cookie stores) the
-    /// session is loaded in `call` and committed as the handler's future
-    /// completes, with no allocation of its own; a store that must be
-    /// awaited runs in a boxed future.
+    /// When the store answers at once (reads and updates on the memory
+    /// and cookie stores) the session is loaded in `call` and committed as
+    /// the handler's future completes, with no allocation of its own. A
+    /// store call that must be awaited (Redis, and on every store a new
+    /// session's create, a touch, a delete) runs in a boxed future.
     pub struct ResponseFuture<F, B> {
         #[pin]
         state: State<F, B>,
@@ -197,10 +198,20 @@ where
                     session,
                     manager,
                 } => {
-                    let res = ready!(future.poll(cx))?;
+                    let res = match ready!(future.poll(cx)) {
+                        Ok(res) => res,
+                        Err(e) => {
+                            state.set(State::Answered { response: None });
+                            return Poll::Ready(Err(e));
+                        }
+                    };
                     let status = res.status().as_u16();
                     match manager.commit_now(session, status) {
-                        CommitNow::Done(done) => return Poll::Ready(Ok(committed(res, done))),
+                        CommitNow::Done(done) => {
+                            let res = committed(res, done);
+                            state.set(State::Answered { response: None });
+                            return Poll::Ready(Ok(res));
+                        }
                         CommitNow::Pending(pending) => {
                             let manager = manager.clone();
                             State::Waiting {

@@ -122,7 +122,7 @@ mod layer;
 
 pub use error::SessionError;
 pub use extract::{Cookies, Flash, Session};
-pub use layer::{SessionMiddleware, SessionService};
+pub use layer::{ResponseFuture, SessionMiddleware, SessionService};
 
 pub use session_core;
 pub use session_core::{

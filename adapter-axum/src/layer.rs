@@ -69,10 +69,11 @@ type BoxFuture<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
 pin_project! {
     /// The response future of [`SessionService`].
     ///
-    /// When the store answers at once (memory and cookie stores) the
-    /// session is loaded in `call` and committed as the handler's future
-    /// completes, with no allocation of its own; a store that must be
-    /// awaited runs in a boxed future.
+    /// When the store answers at once (reads and updates on the memory
+    /// and cookie stores) the session is loaded in `call` and committed as
+    /// the handler's future completes, with no allocation of its own. A
+    /// store call that must be awaited (Redis, and on every store a new
+    /// session's create, a touch, a delete) runs in a boxed future.
     pub struct ResponseFuture<F, E> {
         #[pin]
         state: State<F, E>,
@@ -107,7 +108,6 @@ impl<S> Service<Request> for SessionService<S>
 where
     S: Service<Request, Response = Response> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    S::Error: 'static,
 {
     type Response = Response;
     type Error = S::Error;
@@ -175,10 +175,20 @@ where
                     session,
                     manager,
                 } => {
-                    let resp = ready!(future.poll(cx))?;
+                    let resp = match ready!(future.poll(cx)) {
+                        Ok(resp) => resp,
+                        Err(e) => {
+                            state.set(State::Answered { response: None });
+                            return Poll::Ready(Err(e));
+                        }
+                    };
                     let status = resp.status().as_u16();
                     match manager.commit_now(session, status) {
-                        CommitNow::Done(done) => return Poll::Ready(Ok(committed(resp, done))),
+                        CommitNow::Done(done) => {
+                            let resp = committed(resp, done);
+                            state.set(State::Answered { response: None });
+                            return Poll::Ready(Ok(resp));
+                        }
                         CommitNow::Pending(pending) => {
                             let manager = manager.clone();
                             State::Waiting {

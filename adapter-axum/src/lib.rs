@@ -65,7 +65,7 @@ mod layer;
 
 pub use error::SessionError;
 pub use extract::{Cookies, Flash, Session};
-pub use layer::{SessionLayer, SessionService};
+pub use layer::{ResponseFuture, SessionLayer, SessionService};
 
 pub use session_core;
 pub use session_core::{

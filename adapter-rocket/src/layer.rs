@@ -5,9 +5,7 @@ use std::sync::{Arc, OnceLock};
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::Status;
 use rocket::{Build, Data, Ignite, Request, Response, Rocket};
-use session_core::{
-    CommitNow, LoadNow, Loaded, Redirect, SessionConfig, SessionManager, SessionStore,
-};
+use session_core::{Loaded, Redirect, SessionConfig, SessionManager, SessionStore};
 
 use crate::{convert, SessionError};
 
@@ -90,12 +88,7 @@ impl Fairing for SessionFairing {
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
-        // Stores that answer at once (memory, cookie) need no await.
-        let loaded = match self.manager.load_now(convert::cookie_headers(req)) {
-            LoadNow::Done(loaded) => loaded,
-            LoadNow::Pending(pending) => self.manager.finish_load(pending).await,
-        };
-        let state = match loaded {
+        let state = match self.manager.load(convert::cookie_headers(req)).await {
             Ok(Loaded::Active(session)) => State::Active(session),
             Ok(Loaded::Redirect(to)) => State::Redirect(to),
             Err(e) => {
@@ -110,11 +103,7 @@ impl Fairing for SessionFairing {
         match req.local_cache(Slot::default).0.get() {
             None => {}
             Some(State::Active(session)) => {
-                let done = match self.manager.commit_now(session, resp.status().code) {
-                    CommitNow::Done(done) => done,
-                    CommitNow::Pending(pending) => self.manager.finish_commit(pending).await,
-                };
-                match done {
+                match self.manager.commit(session, resp.status().code).await {
                     Ok(done) => convert::apply(resp, done),
                     // The change was not stored: say so rather than lose it.
                     Err(e) => {

@@ -13,7 +13,11 @@ const CREATE_ATTEMPTS: usize = 3;
 /// Runs sessions for an application: the machine, a store and a clock.
 ///
 /// Adapters call [`load`](Self::load) before the handler and
-/// [`commit`](Self::commit) after it; they hold no session logic.
+/// [`commit`](Self::commit) after it; they hold no session logic. Each is
+/// also two steps ([`load_now`](Self::load_now) then
+/// [`finish_load`](Self::finish_load), [`commit_now`](Self::commit_now)
+/// then [`finish_commit`](Self::finish_commit)) for an adapter that keeps
+/// the handler's future inline and awaits only when the store must.
 ///
 /// ```
 /// # use session_core::*;
@@ -97,8 +101,14 @@ struct Expired {
 }
 
 /// What [`SessionManager::commit_now`] did.
+///
+/// The session is finished either way: dropping a
+/// [`Pending`](Self::Pending) step instead of awaiting it loses the write.
 #[derive(Debug)]
 #[must_use]
+// A value returned and matched at once, never stored: boxing the pending
+// commit would cost an allocation on every write that waits on the store.
+#[allow(clippy::large_enum_variant)]
 pub enum CommitNow {
     /// Committed without waiting (or failed).
     Done(Result<Committed, SessionError>),
@@ -111,9 +121,7 @@ pub enum CommitNow {
 #[derive(Debug)]
 #[must_use]
 pub struct PendingCommit {
-    // Boxed: the pending path allocates anyway, and the inline result
-    // stays small.
-    commit: Box<Commit>,
+    commit: Commit,
     now: Timestamp,
 }
 
@@ -292,15 +300,12 @@ impl SessionManager {
                 }
             }
         }
-        CommitNow::Pending(PendingCommit {
-            commit: Box::new(commit),
-            now,
-        })
+        CommitNow::Pending(PendingCommit { commit, now })
     }
 
     /// Finishes a commit that [`commit_now`](Self::commit_now) could not.
     pub async fn finish_commit(&self, pending: PendingCommit) -> Result<Committed, SessionError> {
-        self.write(*pending.commit, pending.now).await
+        self.write(pending.commit, pending.now).await
     }
 
     async fn write(&self, mut commit: Commit, now: Timestamp) -> Result<Committed, SessionError> {

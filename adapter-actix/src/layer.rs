@@ -11,7 +11,7 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::{HttpMessage, ResponseError};
 use pin_project_lite::pin_project;
 use session_core::{
-    CommitNow, Committed, LoadNow, Loaded, Session, SessionConfig, SessionError as CoreError,
+    Committed, Committing, LoadNow, Loaded, SessionConfig, SessionError as CoreError,
     SessionManager, SessionStore,
 };
 
@@ -104,15 +104,10 @@ pin_project! {
     enum State<F, B> {
         Handler {
             #[pin]
-            future: F,
-            session: Session,
-            manager: Arc<SessionManager>,
+            future: Committing<F, ServiceResponse<B>>,
         },
         Waiting {
             future: BoxFuture<ServiceResponse<EitherBody<B>>>,
-        },
-        Answered {
-            response: Option<ServiceResponse<EitherBody<B>>>,
         },
     }
 }
@@ -142,20 +137,17 @@ where
             LoadNow::Done(Ok(Loaded::Active(session))) => {
                 req.extensions_mut().insert(session.clone());
                 State::Handler {
-                    future: self.inner.call(req),
-                    session,
-                    manager: self.manager.clone(),
+                    future: self
+                        .manager
+                        .commit_after(session, self.inner.call(req), status),
                 }
             }
-            LoadNow::Done(Ok(Loaded::Redirect(to))) => State::Answered {
-                response: Some(
-                    req.into_response(convert::redirect(to))
-                        .map_into_right_body(),
-                ),
-            },
-            LoadNow::Done(Err(e)) => State::Answered {
-                response: Some(failed(req, e)),
-            },
+            // Rare answers without the handler: boxed like the waiting path.
+            LoadNow::Done(Ok(Loaded::Redirect(to))) => answered(
+                req.into_response(convert::redirect(to))
+                    .map_into_right_body(),
+            ),
+            LoadNow::Done(Err(e)) => answered(failed(req, e)),
             LoadNow::Pending(pending) => {
                 let manager = self.manager.clone();
                 let inner = self.inner.clone();
@@ -172,8 +164,8 @@ where
                         };
                         req.extensions_mut().insert(session.clone());
                         let res = inner.call(req).await?;
-                        let status = res.status().as_u16();
-                        Ok(committed(res, manager.commit(&session, status).await))
+                        let done = manager.commit(&session, status(&res)).await;
+                        Ok(committed(res, done))
                     }),
                 }
             }
@@ -190,49 +182,24 @@ where
     type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.project().state;
-        loop {
-            let next = match state.as_mut().project() {
-                StateProj::Handler {
-                    future,
-                    session,
-                    manager,
-                } => {
-                    let res = match ready!(future.poll(cx)) {
-                        Ok(res) => res,
-                        Err(e) => {
-                            state.set(State::Answered { response: None });
-                            return Poll::Ready(Err(e));
-                        }
-                    };
-                    let status = res.status().as_u16();
-                    match manager.commit_now(session, status) {
-                        CommitNow::Done(done) => {
-                            let res = committed(res, done);
-                            state.set(State::Answered { response: None });
-                            return Poll::Ready(Ok(res));
-                        }
-                        CommitNow::Pending(pending) => {
-                            let manager = manager.clone();
-                            State::Waiting {
-                                future: Box::pin(async move {
-                                    Ok(committed(res, manager.finish_commit(pending).await))
-                                }),
-                            }
-                        }
-                    }
-                }
-                StateProj::Waiting { future } => return future.as_mut().poll(cx),
-                StateProj::Answered { response } => {
-                    return match response.take() {
-                        Some(res) => Poll::Ready(Ok(res)),
-                        None => panic!("`ResponseFuture` polled after it completed"),
-                    };
-                }
-            };
-            state.set(next);
+        match self.project().state.project() {
+            StateProj::Handler { future } => {
+                let (res, done) = ready!(future.poll(cx))?;
+                Poll::Ready(Ok(committed(res, done)))
+            }
+            StateProj::Waiting { future } => future.as_mut().poll(cx),
         }
     }
+}
+
+fn answered<F, B: 'static>(res: ServiceResponse<EitherBody<B>>) -> State<F, B> {
+    State::Waiting {
+        future: Box::pin(std::future::ready(Ok(res))),
+    }
+}
+
+fn status<B>(res: &ServiceResponse<B>) -> u16 {
+    res.status().as_u16()
 }
 
 /// The store's error in place of the handler's answer.

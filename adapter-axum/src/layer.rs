@@ -9,7 +9,7 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
 use session_core::{
-    CommitNow, LoadNow, Loaded, Session, SessionConfig, SessionError as CoreError, SessionManager,
+    Committing, LoadNow, Loaded, SessionConfig, SessionError as CoreError, SessionManager,
     SessionStore,
 };
 use tower_layer::Layer;
@@ -85,15 +85,10 @@ pin_project! {
     enum State<F, E> {
         Handler {
             #[pin]
-            future: F,
-            session: Session,
-            manager: Arc<SessionManager>,
+            future: Committing<F, Response>,
         },
         Waiting {
             future: BoxFuture<E>,
-        },
-        Answered {
-            response: Option<Response>,
         },
     }
 }
@@ -128,17 +123,12 @@ where
             LoadNow::Done(Ok(Loaded::Active(session))) => {
                 req.extensions_mut().insert(session.clone());
                 State::Handler {
-                    future: inner.call(req),
-                    session,
-                    manager: self.manager.clone(),
+                    future: self.manager.commit_after(session, inner.call(req), status),
                 }
             }
-            LoadNow::Done(Ok(Loaded::Redirect(to))) => State::Answered {
-                response: Some(convert::redirect(to)),
-            },
-            LoadNow::Done(Err(e)) => State::Answered {
-                response: Some(SessionError::from(e).into_response()),
-            },
+            // Rare answers without the handler: boxed like the waiting path.
+            LoadNow::Done(Ok(Loaded::Redirect(to))) => answered(convert::redirect(to)),
+            LoadNow::Done(Err(e)) => answered(SessionError::from(e).into_response()),
             LoadNow::Pending(pending) => {
                 let manager = self.manager.clone();
                 State::Waiting {
@@ -150,8 +140,8 @@ where
                         };
                         req.extensions_mut().insert(session.clone());
                         let resp = inner.call(req).await?;
-                        let status = resp.status().as_u16();
-                        Ok(committed(resp, manager.commit(&session, status).await))
+                        let done = manager.commit(&session, status(&resp)).await;
+                        Ok(committed(resp, done))
                     }),
                 }
             }
@@ -167,49 +157,24 @@ where
     type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.project().state;
-        loop {
-            let next = match state.as_mut().project() {
-                StateProj::Handler {
-                    future,
-                    session,
-                    manager,
-                } => {
-                    let resp = match ready!(future.poll(cx)) {
-                        Ok(resp) => resp,
-                        Err(e) => {
-                            state.set(State::Answered { response: None });
-                            return Poll::Ready(Err(e));
-                        }
-                    };
-                    let status = resp.status().as_u16();
-                    match manager.commit_now(session, status) {
-                        CommitNow::Done(done) => {
-                            let resp = committed(resp, done);
-                            state.set(State::Answered { response: None });
-                            return Poll::Ready(Ok(resp));
-                        }
-                        CommitNow::Pending(pending) => {
-                            let manager = manager.clone();
-                            State::Waiting {
-                                future: Box::pin(async move {
-                                    Ok(committed(resp, manager.finish_commit(pending).await))
-                                }),
-                            }
-                        }
-                    }
-                }
-                StateProj::Waiting { future } => return future.as_mut().poll(cx),
-                StateProj::Answered { response } => {
-                    return match response.take() {
-                        Some(resp) => Poll::Ready(Ok(resp)),
-                        None => panic!("`ResponseFuture` polled after it completed"),
-                    };
-                }
-            };
-            state.set(next);
+        match self.project().state.project() {
+            StateProj::Handler { future } => {
+                let (resp, done) = ready!(future.poll(cx))?;
+                Poll::Ready(Ok(committed(resp, done)))
+            }
+            StateProj::Waiting { future } => future.as_mut().poll(cx),
         }
     }
+}
+
+fn answered<F, E: 'static>(resp: Response) -> State<F, E> {
+    State::Waiting {
+        future: Box::pin(async move { Ok(resp) }),
+    }
+}
+
+fn status(resp: &Response) -> u16 {
+    resp.status().as_u16()
 }
 
 /// The handler's response with the commit's headers, or the commit's

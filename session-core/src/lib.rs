@@ -84,6 +84,7 @@
 //! MSRV: see `rust-version` in the workspace manifest.
 
 mod clock;
+mod committing;
 mod config;
 mod cookies;
 mod data;
@@ -96,6 +97,7 @@ mod session;
 mod store;
 
 pub use clock::{Clock, SystemClock, Timestamp};
+pub use committing::Committing;
 pub use config::{
     ConfigError, CookieLifetime, OnTimeout, SameSite, SessionConfig, SessionConfigBuilder,
     MAX_TIMEOUT, MIN_TIMED_OUT_GRACE,

@@ -125,3 +125,55 @@ fn forged_token_gets_a_fresh_session_at_once() {
     }
     assert_eq!(store.len(), 0);
 }
+
+#[test]
+fn commit_after_commits_with_the_handlers_status() {
+    block_on(async {
+        let store = Arc::new(MemoryStore::new());
+        let clock = ManualClock::at(Timestamp::from_unix_millis(1_000_000));
+        let manager = Arc::new(manager(&store, &clock));
+        let status = |code: &u16| *code;
+
+        // A new session's create waits on the store: the boxed step.
+        let session = active(manager.load_now([]));
+        session.insert("counter", &1).unwrap();
+        let handler = async { Ok::<u16, ()>(200) };
+        let (code, done) = manager
+            .commit_after(session, handler, status)
+            .await
+            .unwrap();
+        assert_eq!(code, 200);
+        let pair = cookie(&done.unwrap());
+        assert_eq!(store.len(), 1);
+
+        // An update, inline; a 5xx from the handler commits nothing.
+        let session = active(manager.load_now([pair.as_bytes()]));
+        session.insert("counter", &2).unwrap();
+        let handler = async { Ok::<u16, ()>(500) };
+        let (code, done) = manager
+            .commit_after(session.clone(), handler, status)
+            .await
+            .unwrap();
+        assert_eq!(code, 500);
+        assert!(done.unwrap().set_cookies.is_empty());
+        let session = active(manager.load_now([pair.as_bytes()]));
+        assert_eq!(session.get::<i64>("counter").unwrap(), Some(1));
+
+        // A handler error passes through, and the session is not committed.
+        session.insert("counter", &3).unwrap();
+        let handler = async { Err::<u16, &str>("handler failed") };
+        let got = manager.commit_after(session.clone(), handler, status).await;
+        assert_eq!(got.err(), Some("handler failed"));
+        let handler = async { Ok::<u16, ()>(200) };
+        let (_, done) = manager
+            .commit_after(session, handler, status)
+            .await
+            .unwrap();
+        assert!(
+            done.unwrap().set_cookies.is_empty(),
+            "same id: no new cookie"
+        );
+        let session = active(manager.load_now([pair.as_bytes()]));
+        assert_eq!(session.get::<i64>("counter").unwrap(), Some(3));
+    });
+}

@@ -39,7 +39,13 @@ impl SessionId {
     /// assert_eq!(SessionId::parse("not-an-id"), None);
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
-        let chars: &[u8; ID_CHARS] = text.as_bytes().try_into().ok()?;
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    /// [`parse`](Self::parse) on bytes: any byte outside the alphabet
+    /// (so anything not ASCII) is refused.
+    pub(crate) fn parse_bytes(text: &[u8]) -> Option<Self> {
+        let chars: &[u8; ID_CHARS] = text.try_into().ok()?;
         // 32 characters always decode to exactly 24 bytes, with no spare
         // bits: every string of 32 base64url characters is an id.
         let mut out = [0u8; ID_BYTES];

@@ -9,7 +9,7 @@ use crate::record::Data;
 use crate::session::{Inner, Keep, Loaded};
 use crate::{
     Delta, IdSource, OnTimeout, RandomIds, Record, Session, SessionConfig, SessionError, SessionId,
-    Timestamp,
+    Timestamp, ID_CHARS,
 };
 
 /// The longest token accepted from a cookie (a browser keeps at most 4096
@@ -66,10 +66,30 @@ impl std::fmt::Debug for SessionCore {
     }
 }
 
+/// A session token's text.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Token {
+    /// A session id's 32 characters (server-side stores): kept inline, so
+    /// a request allocates nothing for its token.
+    Id([u8; ID_CHARS]),
+    /// A client-side store's token (a sealed cookie).
+    Sealed(String),
+}
+
+impl Token {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Only parsed ids are kept here, and they are ASCII.
+            Self::Id(chars) => std::str::from_utf8(chars).unwrap_or_default(),
+            Self::Sealed(text) => text,
+        }
+    }
+}
+
 /// The outcome of [`SessionCore::start`]: the token to load, if any.
 #[must_use]
 pub struct Start {
-    token: Option<String>,
+    token: Option<Token>,
     /// The token parsed as an id (server-side stores), so `resume` can
     /// check the record without parsing again.
     id: Option<SessionId>,
@@ -88,7 +108,7 @@ impl std::fmt::Debug for Start {
 impl Start {
     /// The token to load from the store; `None` means a fresh session.
     pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
+        self.token.as_ref().map(Token::as_str)
     }
 
     /// The token parsed as a session id (server-side stores only).
@@ -139,7 +159,7 @@ enum CookiePlan {
     /// Set it to the token the save returns, unless that equals the
     /// current one and the cookie has no Max-Age to refresh.
     FromSave {
-        current: Option<String>,
+        current: Option<Token>,
     },
 }
 
@@ -258,7 +278,7 @@ impl SessionCore {
         }
         let (token, id) = match (count, token) {
             (1, Some(raw)) => match self.check_token(raw) {
-                Ok((t, id)) => (Some(t.to_owned()), id),
+                Ok((t, id)) => (Some(t), id),
                 Err(()) => {
                     tracing::debug!("malformed session token: starting a fresh session");
                     (None, None)
@@ -277,23 +297,25 @@ impl SessionCore {
         }
     }
 
-    /// `Ok` with the token as text and the parsed id (server side) or
-    /// `None` (client side) for a well-formed token. One that is not UTF-8
-    /// is malformed like any other bad token.
-    fn check_token<'t>(&self, raw: &'t [u8]) -> Result<(&'t str, Option<SessionId>), ()> {
-        let token = std::str::from_utf8(raw).map_err(drop)?;
+    /// `Ok` with the token and the parsed id (server side) or `None`
+    /// (client side) for a well-formed token. One that is not UTF-8 is
+    /// malformed like any other bad token.
+    fn check_token(&self, raw: &[u8]) -> Result<(Token, Option<SessionId>), ()> {
         if self.client_side {
             // Only the length: the store's own decoding checks every byte
             // (it must refuse what it cannot open anyway), so a scan here
             // would read the whole cookie twice.
+            let token = std::str::from_utf8(raw).map_err(drop)?;
             if !token.is_empty() && token.len() <= MAX_TOKEN_LEN {
-                Ok((token, None))
+                Ok((Token::Sealed(token.to_owned()), None))
             } else {
                 Err(())
             }
         } else {
-            let id = SessionId::parse(token).ok_or(())?;
-            Ok((token, Some(id)))
+            // The id's alphabet is ASCII: parsing is the whole check.
+            let id = SessionId::parse_bytes(raw).ok_or(())?;
+            let chars = raw.try_into().map_err(drop)?;
+            Ok((Token::Id(chars), Some(id)))
         }
     }
 
@@ -575,7 +597,7 @@ impl SessionCore {
             (CookiePlan::FromSave { .. }, None) => None,
             (CookiePlan::FromSave { current }, Some(token)) => {
                 let persistent = self.config.lifetime == CookieLifetime::Persistent;
-                if !persistent && current.as_deref() == Some(token) {
+                if !persistent && current.as_ref().map(Token::as_str) == Some(token) {
                     return None;
                 }
                 let mut header = String::with_capacity(

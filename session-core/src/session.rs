@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::machine::Token;
 use crate::record::{Data, Value};
 use crate::{Cookies, SessionConfig, SessionError, SessionId, Timestamp};
 
@@ -14,7 +15,7 @@ use crate::{Cookies, SessionConfig, SessionError, SessionId, Timestamp};
 #[derive(Clone)]
 pub(crate) struct Loaded {
     pub(crate) id: SessionId,
-    pub(crate) token: String,
+    pub(crate) token: Token,
     pub(crate) created_at: Timestamp,
     pub(crate) idle_deadline: Timestamp,
 }

@@ -11,7 +11,7 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::{HttpMessage, ResponseError};
 use pin_project_lite::pin_project;
 use session_core::{
-    Committed, Committing, LoadNow, Loaded, SessionConfig, SessionError as CoreError,
+    Committed, Committing, LoadNow, Loaded, Redirect, SessionConfig, SessionError as CoreError,
     SessionManager, SessionStore,
 };
 
@@ -143,10 +143,7 @@ where
                 }
             }
             // Rare answers without the handler: boxed like the waiting path.
-            LoadNow::Done(Ok(Loaded::Redirect(to))) => answered(
-                req.into_response(convert::redirect(to))
-                    .map_into_right_body(),
-            ),
+            LoadNow::Done(Ok(Loaded::Redirect(to))) => answered(redirected(req, to)),
             LoadNow::Done(Err(e)) => answered(failed(req, e)),
             LoadNow::Pending(pending) => {
                 let manager = self.manager.clone();
@@ -155,11 +152,7 @@ where
                     future: Box::pin(async move {
                         let session = match manager.finish_load(pending).await {
                             Ok(Loaded::Active(session)) => session,
-                            Ok(Loaded::Redirect(to)) => {
-                                return Ok(req
-                                    .into_response(convert::redirect(to))
-                                    .map_into_right_body())
-                            }
+                            Ok(Loaded::Redirect(to)) => return Ok(redirected(req, to)),
                             Err(e) => return Ok(failed(req, e)),
                         };
                         req.extensions_mut().insert(session.clone());
@@ -200,6 +193,12 @@ fn answered<F, B: 'static>(res: ServiceResponse<EitherBody<B>>) -> State<F, B> {
 
 fn status<B>(res: &ServiceResponse<B>) -> u16 {
     res.status().as_u16()
+}
+
+/// The timeout redirect in place of the handler's answer.
+fn redirected<B>(req: ServiceRequest, to: Redirect) -> ServiceResponse<EitherBody<B>> {
+    req.into_response(convert::redirect(to))
+        .map_into_right_body()
 }
 
 /// The store's error in place of the handler's answer.

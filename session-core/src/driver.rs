@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::{
     Clock, Commit, Record, Resumed, Save, Session, SessionConfig, SessionCore, SessionError,
-    SessionId, SessionStore, Start, StoreErrorKind, SystemClock, Timestamp,
+    SessionStore, Start, StoreErrorKind, SystemClock, TimedOut, Timestamp,
 };
 
 /// How many times a create is retried when the new id is taken.
@@ -85,19 +85,9 @@ pub struct PendingLoad(LoadStep);
 enum LoadStep {
     /// The store could not answer at once: load the token.
     Fetch(Start, Timestamp),
-    /// The loaded session timed out: delete it, then go on (or redirect).
-    Expire(Expired),
-}
-
-/// A loaded session that timed out.
-#[derive(Debug)]
-struct Expired {
-    /// The fresh session to go on with.
-    session: Session,
-    /// The timed-out record.
-    delete: SessionId,
-    /// Answer a redirect here instead of going on.
-    redirect: Option<String>,
+    /// The loaded session timed out: delete it, then go on with the
+    /// fresh session (or redirect).
+    Expire(Session, TimedOut),
 }
 
 /// What [`SessionManager::commit_now`] did.
@@ -233,13 +223,15 @@ impl SessionManager {
             Ok(session) => LoadNow::Done(Ok(Loaded::Active(session))),
             // The timed-out record is deleted before anything else, and
             // the store's delete may wait.
-            Err(expired) => LoadNow::Pending(PendingLoad(LoadStep::Expire(expired))),
+            Err((session, timed_out)) => {
+                LoadNow::Pending(PendingLoad(LoadStep::Expire(session, timed_out)))
+            }
         }
     }
 
     /// Finishes a load that [`load_now`](Self::load_now) could not.
     pub async fn finish_load(&self, pending: PendingLoad) -> Result<Loaded, SessionError> {
-        let expired = match pending.0 {
+        let (session, timed_out) = match pending.0 {
             LoadStep::Fetch(start, now) => {
                 let record = match start.token() {
                     Some(token) => self.dyn_store().load(token, now).await?,
@@ -250,15 +242,15 @@ impl SessionManager {
                     Err(expired) => expired,
                 }
             }
-            LoadStep::Expire(expired) => expired,
+            LoadStep::Expire(session, timed_out) => (session, timed_out),
         };
-        self.dyn_store().delete(&expired.delete).await?;
-        Ok(match expired.redirect {
+        self.dyn_store().delete(&timed_out.delete).await?;
+        Ok(match timed_out.redirect {
             Some(location) => Loaded::Redirect(Redirect {
                 location,
                 set_cookie: self.core.expired_cookie().to_owned(),
             }),
-            None => Loaded::Active(expired.session),
+            None => Loaded::Active(session),
         })
     }
 
@@ -358,15 +350,11 @@ impl SessionManager {
     }
 }
 
-/// The session to go on with, or what timed out.
-fn resumed(resumed: Resumed) -> Result<Session, Expired> {
+/// The session to go on with, or the fresh one and what timed out.
+fn resumed(resumed: Resumed) -> Result<Session, (Session, TimedOut)> {
     match resumed.timed_out {
         None => Ok(resumed.session),
-        Some(timed_out) => Err(Expired {
-            session: resumed.session,
-            delete: timed_out.delete,
-            redirect: timed_out.redirect,
-        }),
+        Some(timed_out) => Err((resumed.session, timed_out)),
     }
 }
 

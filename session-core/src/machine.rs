@@ -84,6 +84,14 @@ impl Token {
             Self::Sealed(text) => text,
         }
     }
+
+    /// The text's bytes, without the UTF-8 check `as_str` needs.
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Id(chars) => chars,
+            Self::Sealed(text) => text.as_bytes(),
+        }
+    }
 }
 
 /// The outcome of [`SessionCore::start`]: the token to load, if any.
@@ -597,7 +605,7 @@ impl SessionCore {
             (CookiePlan::FromSave { .. }, None) => None,
             (CookiePlan::FromSave { current }, Some(token)) => {
                 let persistent = self.config.lifetime == CookieLifetime::Persistent;
-                if !persistent && current.as_ref().map(Token::as_str) == Some(token) {
+                if !persistent && current.as_ref().map(Token::as_bytes) == Some(token.as_bytes()) {
                     return None;
                 }
                 let mut header = String::with_capacity(

@@ -3,7 +3,7 @@
 //! binary, so no other test's events mix in).
 
 use std::fmt::{self, Write as _};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use session_core::{SessionConfig, Timestamp};
 use session_store_cookie::CookieStore;
@@ -48,9 +48,24 @@ impl Subscriber for Capture {
     fn exit(&self, _: &Id) {}
 }
 
+/// Held for a whole test: the tests of this binary run one at a time.
+/// `tracing` caches each callsite's interest globally; a callsite first hit
+/// on another thread while no capture is alive (a test's own calls outside
+/// `captured`) can race with this test's subscriber being registered and
+/// leave the event unrecorded.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn captured<T>(f: impl FnOnce() -> T) -> (T, Vec<(Level, String)>) {
     let capture = Capture::default();
-    let out = tracing::subscriber::with_default(capture.clone(), f);
+    let out = tracing::subscriber::with_default(capture.clone(), || {
+        // Callsites first hit while no capture was alive cached "never":
+        // recompute with this one registered.
+        tracing::callsite::rebuild_interest_cache();
+        f()
+    });
     (out, capture.events())
 }
 
@@ -64,6 +79,7 @@ fn warnings(events: &[(Level, String)]) -> Vec<&str> {
 
 #[test]
 fn a_random_key_is_never_silent() {
+    let _serial = serial();
     let config = SessionConfig::default();
     let (store, events) = captured(|| CookieStore::random_key(&config));
     let store = store.expect("random key");
@@ -86,6 +102,7 @@ fn a_random_key_is_never_silent() {
 
 #[test]
 fn a_configured_secret_does_not_warn() {
+    let _serial = serial();
     let config = SessionConfig::default();
     let (store, events) = captured(|| CookieStore::new([1u8; 32], &config));
     assert!(store.is_ok());
@@ -94,6 +111,7 @@ fn a_configured_secret_does_not_warn() {
 
 #[test]
 fn refused_cookies_are_logged_at_debug_without_the_value() {
+    let _serial = serial();
     let config = SessionConfig::default();
     let store = CookieStore::new([1u8; 32], &config).expect("store");
     let mut raw = vec![session_store_cookie::SEAL_VERSION];

@@ -130,40 +130,43 @@ where
     forward_ready!(inner);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let state = match self
-            .manager
-            .load_now(convert::cookie_headers(req.headers()))
-        {
-            LoadNow::Done(Ok(Loaded::Active(session))) => {
-                req.extensions_mut().insert(session.clone());
-                State::Handler {
-                    future: self
-                        .manager
-                        .commit_after(session, self.inner.call(req), status),
+        // Built in place: the handler future is large, and a `let` then
+        // a struct literal moved it once more (a memcpy per request).
+        ResponseFuture {
+            state: match self
+                .manager
+                .load_now(convert::cookie_headers(req.headers()))
+            {
+                LoadNow::Done(Ok(Loaded::Active(session))) => {
+                    req.extensions_mut().insert(session.clone());
+                    State::Handler {
+                        future: self
+                            .manager
+                            .commit_after(session, self.inner.call(req), status),
+                    }
                 }
-            }
-            // Rare answers without the handler: boxed like the waiting path.
-            LoadNow::Done(Ok(Loaded::Redirect(to))) => answered(redirected(req, to)),
-            LoadNow::Done(Err(e)) => answered(failed(req, e)),
-            LoadNow::Pending(pending) => {
-                let manager = self.manager.clone();
-                let inner = self.inner.clone();
-                State::Waiting {
-                    future: Box::pin(async move {
-                        let session = match manager.finish_load(pending).await {
-                            Ok(Loaded::Active(session)) => session,
-                            Ok(Loaded::Redirect(to)) => return Ok(redirected(req, to)),
-                            Err(e) => return Ok(failed(req, e)),
-                        };
-                        req.extensions_mut().insert(session.clone());
-                        let res = inner.call(req).await?;
-                        let done = manager.commit(&session, status(&res)).await;
-                        Ok(committed(res, done))
-                    }),
+                // Rare answers without the handler: boxed like the waiting path.
+                LoadNow::Done(Ok(Loaded::Redirect(to))) => answered(redirected(req, to)),
+                LoadNow::Done(Err(e)) => answered(failed(req, e)),
+                LoadNow::Pending(pending) => {
+                    let manager = self.manager.clone();
+                    let inner = self.inner.clone();
+                    State::Waiting {
+                        future: Box::pin(async move {
+                            let session = match manager.finish_load(pending).await {
+                                Ok(Loaded::Active(session)) => session,
+                                Ok(Loaded::Redirect(to)) => return Ok(redirected(req, to)),
+                                Err(e) => return Ok(failed(req, e)),
+                            };
+                            req.extensions_mut().insert(session.clone());
+                            let res = inner.call(req).await?;
+                            let done = manager.commit(&session, status(&res)).await;
+                            Ok(committed(res, done))
+                        }),
+                    }
                 }
-            }
-        };
-        ResponseFuture { state }
+            },
+        }
     }
 }
 

@@ -116,37 +116,40 @@ where
         // The clone that was polled ready is the one that serves this call.
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
-        let state = match self
-            .manager
-            .load_now(convert::cookie_headers(req.headers()))
-        {
-            LoadNow::Done(Ok(Loaded::Active(session))) => {
-                req.extensions_mut().insert(session.clone());
-                State::Handler {
-                    future: self.manager.commit_after(session, inner.call(req), status),
+        // Built in place: the handler future is large, and a `let` then
+        // a struct literal moved it once more (a memcpy per request).
+        ResponseFuture {
+            state: match self
+                .manager
+                .load_now(convert::cookie_headers(req.headers()))
+            {
+                LoadNow::Done(Ok(Loaded::Active(session))) => {
+                    req.extensions_mut().insert(session.clone());
+                    State::Handler {
+                        future: self.manager.commit_after(session, inner.call(req), status),
+                    }
                 }
-            }
-            // Rare answers without the handler: boxed like the waiting path.
-            LoadNow::Done(Ok(Loaded::Redirect(to))) => answered(convert::redirect(to)),
-            LoadNow::Done(Err(e)) => answered(SessionError::from(e).into_response()),
-            LoadNow::Pending(pending) => {
-                let manager = self.manager.clone();
-                State::Waiting {
-                    future: Box::pin(async move {
-                        let session = match manager.finish_load(pending).await {
-                            Ok(Loaded::Active(session)) => session,
-                            Ok(Loaded::Redirect(to)) => return Ok(convert::redirect(to)),
-                            Err(e) => return Ok(SessionError::from(e).into_response()),
-                        };
-                        req.extensions_mut().insert(session.clone());
-                        let resp = inner.call(req).await?;
-                        let done = manager.commit(&session, status(&resp)).await;
-                        Ok(committed(resp, done))
-                    }),
+                // Rare answers without the handler: boxed like the waiting path.
+                LoadNow::Done(Ok(Loaded::Redirect(to))) => answered(convert::redirect(to)),
+                LoadNow::Done(Err(e)) => answered(SessionError::from(e).into_response()),
+                LoadNow::Pending(pending) => {
+                    let manager = self.manager.clone();
+                    State::Waiting {
+                        future: Box::pin(async move {
+                            let session = match manager.finish_load(pending).await {
+                                Ok(Loaded::Active(session)) => session,
+                                Ok(Loaded::Redirect(to)) => return Ok(convert::redirect(to)),
+                                Err(e) => return Ok(SessionError::from(e).into_response()),
+                            };
+                            req.extensions_mut().insert(session.clone());
+                            let resp = inner.call(req).await?;
+                            let done = manager.commit(&session, status(&resp)).await;
+                            Ok(committed(resp, done))
+                        }),
+                    }
                 }
-            }
-        };
-        ResponseFuture { state }
+            },
+        }
     }
 }
 

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::machine::Finished;
 use crate::{
     Clock, Commit, Record, Resumed, Save, Session, SessionConfig, SessionCore, SessionError,
-    SessionStore, Start, StoreErrorKind, SystemClock, TimedOut, Timestamp,
+    SessionStore, Start, StoreErrorKind, SystemClock, TimedOut, Timestamp, Updated,
 };
 
 /// How many times a create is retried when the new id is taken.
@@ -272,23 +273,37 @@ impl SessionManager {
     /// finish with [`finish_commit`](Self::finish_commit).
     pub fn commit_now(&self, session: &Session, status: u16) -> CommitNow {
         let now = self.clock.now();
-        let mut commit = match self.core.finish(session, status, now) {
-            Ok(commit) => commit,
+        let mut commit = match self.core.finish_step(session, status, now) {
+            Ok(Finished::Commit(commit)) => commit,
+            // The common read-only request: no store call, no session
+            // cookie.
+            Ok(Finished::Quiet { cookies, vary }) => {
+                return CommitNow::Done(Ok(Committed {
+                    set_cookies: cookies,
+                    no_store: false,
+                    vary_cookie: vary,
+                }))
+            }
             Err(e) => return CommitNow::Done(Err(e)),
         };
         if commit.save.is_none() && commit.delete.is_none() {
-            // The common read-only request: no store call.
-            return CommitNow::Done(Ok(self.committed(commit, None, now)));
+            // Only the cookie to expire: no store call.
+            return CommitNow::Done(Ok(self.committed(commit, Saved::Nothing, now)));
         }
         if commit.delete.is_none() {
             if let Some(Save::Update(record, delta)) = &commit.save {
                 if let Some(answer) = self.dyn_store().update_now(record, delta) {
-                    let token = match answer {
-                        Ok(token) => updated(record, token),
+                    let saved = match answer {
+                        Ok(Updated::Same) => Saved::Same,
+                        Ok(Updated::Token(token)) => Saved::Token(token),
+                        Ok(Updated::Gone) => {
+                            updated(record, None);
+                            Saved::Nothing
+                        }
                         Err(e) => return CommitNow::Done(Err(e.into())),
                     };
                     commit.save = None;
-                    return CommitNow::Done(Ok(self.committed(commit, token, now)));
+                    return CommitNow::Done(Ok(self.committed(commit, saved, now)));
                 }
             }
         }
@@ -334,11 +349,17 @@ impl SessionManager {
                 Err(e) => return Err(e.into()),
             }
         }
+        let saved = saved.map_or(Saved::Nothing, Saved::Token);
         Ok(self.committed(commit, saved, now))
     }
 
-    fn committed(&self, commit: Commit, saved: Option<String>, now: Timestamp) -> Committed {
-        let session_cookie = self.core.set_cookie(&commit, saved.as_deref(), now);
+    fn committed(&self, commit: Commit, saved: Saved, now: Timestamp) -> Committed {
+        let token = match &saved {
+            Saved::Nothing => None,
+            Saved::Same => commit.current_token(),
+            Saved::Token(token) => Some(token.as_str()),
+        };
+        let session_cookie = self.core.set_cookie(&commit, token, now);
         let mut set_cookies = commit.cookies;
         let no_store = session_cookie.is_some();
         set_cookies.extend(session_cookie);
@@ -348,6 +369,16 @@ impl SessionManager {
             vary_cookie: commit.vary_cookie,
         }
     }
+}
+
+/// The token a save left the session under.
+enum Saved {
+    /// No save, or the record was gone.
+    Nothing,
+    /// The token the request carried.
+    Same,
+    /// This token.
+    Token(String),
 }
 
 /// The session to go on with, or the fresh one and what timed out.

@@ -112,7 +112,7 @@ pub use id::{IdError, IdSource, RandomIds, SessionId, ID_BYTES, ID_CHARS};
 pub use machine::{Commit, Resumed, Save, SessionCore, Start, TimedOut, MAX_TOKEN_LEN};
 pub use record::{Data, DecodeError, Delta, Record, Value, RECORD_VERSION};
 pub use session::{Flash, Session};
-pub use store::{BoxError, SessionStore, StoreError, StoreErrorKind};
+pub use store::{BoxError, SessionStore, StoreError, StoreErrorKind, Updated};
 
 /// The `cookie` crate, for building response cookies.
 pub use cookie;

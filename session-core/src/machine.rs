@@ -66,12 +66,19 @@ impl std::fmt::Debug for SessionCore {
     }
 }
 
+/// A session id's 32 characters, word-aligned: `str::from_utf8` checks
+/// an aligned buffer a word at a time, an unaligned one byte by byte (about
+/// 150 instructions more on every request).
+#[derive(Clone, PartialEq, Eq)]
+#[repr(align(8))]
+pub(crate) struct IdChars([u8; ID_CHARS]);
+
 /// A session token's text.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) enum Token {
     /// A session id's 32 characters (server-side stores): kept inline, so
     /// a request allocates nothing for its token.
-    Id([u8; ID_CHARS]),
+    Id(IdChars),
     /// A client-side store's token (a sealed cookie).
     Sealed(String),
 }
@@ -80,7 +87,7 @@ impl Token {
     pub(crate) fn as_str(&self) -> &str {
         match self {
             // Only parsed ids are kept here, and they are ASCII.
-            Self::Id(chars) => std::str::from_utf8(chars).unwrap_or_default(),
+            Self::Id(chars) => std::str::from_utf8(&chars.0).unwrap_or_default(),
             Self::Sealed(text) => text,
         }
     }
@@ -88,7 +95,7 @@ impl Token {
     /// The text's bytes, without the UTF-8 check `as_str` needs.
     fn as_bytes(&self) -> &[u8] {
         match self {
-            Self::Id(chars) => chars,
+            Self::Id(chars) => &chars.0,
             Self::Sealed(text) => text.as_bytes(),
         }
     }
@@ -204,6 +211,14 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// The token the request carried, for a save that kept it.
+    pub(crate) fn current_token(&self) -> Option<&str> {
+        match &self.cookie {
+            CookiePlan::FromSave { current } => current.as_ref().map(Token::as_str),
+            _ => None,
+        }
+    }
+
     fn nothing(cookies: Vec<String>, vary_cookie: bool) -> Self {
         Self {
             save: None,
@@ -215,6 +230,15 @@ impl Commit {
             deadline: None,
         }
     }
+}
+
+/// What [`SessionCore::finish_step`] decided.
+pub(crate) enum Finished {
+    /// No store op and the session cookie left alone: only the handler's
+    /// cookies and `Vary`.
+    Quiet { cookies: Vec<String>, vary: bool },
+    /// Anything else.
+    Commit(Commit),
 }
 
 impl SessionCore {
@@ -323,7 +347,7 @@ impl SessionCore {
             // The id's alphabet is ASCII: parsing is the whole check.
             let id = SessionId::parse_bytes(raw).ok_or(())?;
             let chars = raw.try_into().map_err(drop)?;
-            Ok((Token::Id(chars), Some(id)))
+            Ok((Token::Id(IdChars(chars)), Some(id)))
         }
     }
 
@@ -426,15 +450,33 @@ impl SessionCore {
         status: u16,
         now: Timestamp,
     ) -> Result<Commit, SessionError> {
+        Ok(match self.finish_step(session, status, now)? {
+            Finished::Quiet { cookies, vary } => Commit::nothing(cookies, vary),
+            Finished::Commit(commit) => commit,
+        })
+    }
+
+    /// [`finish`](Self::finish), with the common outcome (no store op, the
+    /// session cookie left alone) kept apart: the driver answers it
+    /// without moving a whole `Commit` around.
+    pub(crate) fn finish_step(
+        &self,
+        session: &Session,
+        status: u16,
+        now: Timestamp,
+    ) -> Result<Finished, SessionError> {
         let mut inner = session.lock();
         if inner.finished {
-            return Ok(Commit::nothing(Vec::new(), false));
+            return Ok(Finished::Quiet {
+                cookies: Vec::new(),
+                vary: false,
+            });
         }
         inner.finished = true;
         let cookies = std::mem::take(&mut inner.response_cookies);
         let vary = inner.accessed;
         if status >= 500 && !self.config.commit_on_server_error {
-            return Ok(Commit::nothing(cookies, vary));
+            return Ok(Finished::Quiet { cookies, vary });
         }
         let expire = if inner.expire_cookie {
             CookiePlan::Expire
@@ -458,7 +500,7 @@ impl SessionCore {
                     inner.loaded = None;
                     inner.data.clear();
                     inner.arrived.clear();
-                    return Ok(Commit::nothing(cookies, vary));
+                    return Ok(Finished::Quiet { cookies, vary });
                 }
             }
         }
@@ -466,7 +508,10 @@ impl SessionCore {
         // The flash: an accessed request consumes what arrived (unless kept).
         let arrived = std::mem::take(&mut inner.arrived);
         let next = std::mem::take(&mut inner.next_flash);
-        let (flash, flash_removed): (Data, Vec<String>) = if inner.accessed {
+        let (flash, flash_removed): (Data, Vec<String>) = if arrived.is_empty() && next.is_empty() {
+            // No flash at all (the usual write): no maps to walk.
+            (Data::new(), Vec::new())
+        } else if inner.accessed {
             let mut kept = Data::new();
             let mut removed = Vec::new();
             for (k, v) in arrived {
@@ -493,20 +538,23 @@ impl SessionCore {
         let Some(loaded) = inner.loaded.take() else {
             // A new session: written only once it holds something.
             if empty {
-                return Ok(Commit {
+                if expire == CookiePlan::Leave {
+                    return Ok(Finished::Quiet { cookies, vary });
+                }
+                return Ok(Finished::Commit(Commit {
                     cookie: expire,
                     ..Commit::nothing(cookies, vary)
-                });
+                }));
             }
             let mut record = self.record(self.new_id()?, now, now);
             record.data = data;
             record.flash = flash;
-            return Ok(self.create(record, None, cookies, vary));
+            return Ok(Finished::Commit(self.create(record, None, cookies, vary)));
         };
 
         if inner.destroyed || (inner.cleared && empty) {
             if empty {
-                return Ok(Commit {
+                return Ok(Finished::Commit(Commit {
                     save: None,
                     delete: Some(loaded.id),
                     cookies,
@@ -514,50 +562,55 @@ impl SessionCore {
                     renewed: false,
                     cookie: CookiePlan::Expire,
                     deadline: None,
-                });
+                }));
             }
             // Destroyed, then given new values: a new session under a new id.
             let mut record = self.record(self.new_id()?, now, now);
             record.data = data;
             record.flash = flash;
-            return Ok(self.create(record, Some(loaded.id), cookies, vary));
+            return Ok(Finished::Commit(self.create(
+                record,
+                Some(loaded.id),
+                cookies,
+                vary,
+            )));
         }
 
         if inner.renewed {
             let mut record = self.record(self.new_id()?, loaded.created_at, now);
             record.data = data;
             record.flash = flash;
-            return Ok(Commit {
+            return Ok(Finished::Commit(Commit {
                 renewed: true,
                 ..self.create(record, Some(loaded.id), cookies, vary)
-            });
+            }));
         }
 
-        let mut delta = Delta {
+        let (set, removed) = std::mem::take(&mut inner.changes).split();
+        let delta = Delta {
+            set,
+            removed,
             cleared: inner.cleared,
-            flash_set: next.into_iter().collect(),
+            flash_set: if next.is_empty() {
+                Vec::new()
+            } else {
+                next.into_iter().collect()
+            },
             flash_removed,
-            ..Delta::default()
         };
-        for (k, v) in std::mem::take(&mut inner.changes) {
-            match v {
-                Some(v) => delta.set.push((k, v)),
-                None => delta.removed.push(k),
-            }
-        }
         let save: fn(Record, Delta) -> Save = if !delta.is_empty() {
             Save::Update
         } else if self.touch_due(&loaded, now) {
             |record, _| Save::Touch(record)
         } else {
             // Read only, and no touch due: nothing to write.
-            return Ok(Commit::nothing(cookies, vary));
+            return Ok(Finished::Quiet { cookies, vary });
         };
         let mut record = self.record(loaded.id, loaded.created_at, now);
         record.data = data;
         record.flash = flash;
         let deadline = Some(record.deadline());
-        Ok(Commit {
+        Ok(Finished::Commit(Commit {
             save: Some(save(record, delta)),
             delete: None,
             cookies,
@@ -567,7 +620,7 @@ impl SessionCore {
                 current: Some(loaded.token),
             },
             deadline,
-        })
+        }))
     }
 
     fn create(

@@ -1,7 +1,7 @@
 //! The handle a handler holds: read and change the session, and its flash.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::de::DeserializeOwned;
@@ -44,8 +44,8 @@ pub(crate) struct Inner {
     pub(crate) config: Arc<SessionConfig>,
     pub(crate) loaded: Option<Loaded>,
     pub(crate) data: Data,
-    /// Keys this request set (`Some`) or removed (`None`).
-    pub(crate) changes: BTreeMap<String, Option<Value>>,
+    /// Keys this request set (`Some`) or removed (`None`), each once.
+    pub(crate) changes: Changes,
     pub(crate) cleared: bool,
     /// Flash that arrived with this request.
     pub(crate) arrived: Data,
@@ -63,6 +63,62 @@ pub(crate) struct Inner {
     pub(crate) expire_cookie: bool,
     pub(crate) request_cookies: Option<String>,
     pub(crate) response_cookies: Vec<String>,
+}
+
+/// The keys a request set or removed, in the order first changed.
+///
+/// A list, not a map: a request changes a handful of keys, and a list
+/// costs one small allocation where a `BTreeMap` allocates a node of
+/// eleven slots and walks it again to take it apart. A key changed twice
+/// is found by a linear search (1 000 distinct keys in one request: half a
+/// million comparisons, about a millisecond).
+#[derive(Debug, Default)]
+pub(crate) struct Changes(Vec<(String, Option<Value>)>);
+
+impl Changes {
+    /// Records `key`'s new value (`None`: removed), replacing an earlier
+    /// change of the same key.
+    pub(crate) fn record(&mut self, key: String, value: Option<Value>) {
+        match self.0.iter_mut().rev().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// The keys set, with their values, and the keys removed.
+    pub(crate) fn split(self) -> (Vec<(String, Value)>, Vec<String>) {
+        if self.0.iter().all(|(_, v)| v.is_some()) {
+            // The usual write sets keys only: the list becomes the set
+            // list in place (same layout), with no new allocation.
+            let set = self
+                .0
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect();
+            return (set, Vec::new());
+        }
+        let mut set = Vec::new();
+        let mut removed = Vec::new();
+        for (k, v) in self.0 {
+            match v {
+                Some(v) => set.push((k, v)),
+                None => removed.push(k),
+            }
+        }
+        (set, removed)
+    }
 }
 
 /// A request's session. Cheap to clone, `Send + Sync`; every clone is the
@@ -161,7 +217,7 @@ impl Session {
         let mut inner = self.lock_for_write()?;
         check_len(&key, &value, inner.config.max_value_bytes)?;
         inner.data.set(&key, &value);
-        inner.changes.insert(key, Some(value));
+        inner.changes.record(key, Some(value));
         Ok(())
     }
 
@@ -174,7 +230,7 @@ impl Session {
         let was = inner.data.remove(key).is_some();
         // Removing what is not there changes nothing: no store write.
         if was {
-            inner.changes.insert(key.to_owned(), None);
+            inner.changes.record(key.to_owned(), None);
         }
         was
     }

@@ -113,11 +113,10 @@ pub trait SessionStore: Send + Sync + 'static {
     /// [`update`](Self::update) answered at once, as
     /// [`load_now`](Self::load_now) is. When this returns `Some`, the
     /// update is done and `update` is not called.
-    fn update_now(
-        &self,
-        record: &Record,
-        delta: &Delta,
-    ) -> Option<Result<Option<String>, StoreError>> {
+    ///
+    /// A server-side store answers [`Updated::Same`]: its token is the
+    /// id, which an update never changes, so no text is built for it.
+    fn update_now(&self, record: &Record, delta: &Delta) -> Option<Result<Updated, StoreError>> {
         let _ = (record, delta);
         None
     }
@@ -157,13 +156,26 @@ macro_rules! forward_store {
                 &self,
                 record: &Record,
                 delta: &Delta,
-            ) -> Option<Result<Option<String>, StoreError>> {
+            ) -> Option<Result<Updated, StoreError>> {
                 (**self).update_now(record, delta)
             }
         }
     )*};
 }
 forward_store!(Arc<S>, Box<S>);
+
+/// What an immediate update ([`SessionStore::update_now`]) did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Updated {
+    /// Stored, and the token is the one the request carried (a
+    /// server-side store: the id).
+    Same,
+    /// Stored under this token (a client-side store's new sealed cookie).
+    Token(String),
+    /// The record is gone (deleted meanwhile, or expired): nothing was
+    /// stored, as `update` answers `None`.
+    Gone,
+}
 
 /// What kind of store failure happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
-use session_core::{Delta, Record, SessionConfig, SessionId, SessionStore, StoreError, Timestamp};
+use session_core::{
+    Delta, Record, SessionConfig, SessionId, SessionStore, StoreError, Timestamp, Updated,
+};
 
 use crate::{
     b64, nonce, plain, CookieStoreError, MAX_COOKIE_BYTES, MIN_SECRET_LEN, SEAL_VERSION,
@@ -422,12 +424,12 @@ impl SessionStore for CookieStore {
     }
 
     /// Sealing is pure computation: answered at once.
-    fn update_now(
-        &self,
-        record: &Record,
-        _delta: &Delta,
-    ) -> Option<Result<Option<String>, StoreError>> {
-        Some(self.seal(record).map(Some).map_err(StoreError::from))
+    fn update_now(&self, record: &Record, _delta: &Delta) -> Option<Result<Updated, StoreError>> {
+        Some(
+            self.seal(record)
+                .map(Updated::Token)
+                .map_err(StoreError::from),
+        )
     }
 
     async fn create(&self, record: &Record) -> Result<Option<String>, StoreError> {

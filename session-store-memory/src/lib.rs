@@ -48,7 +48,9 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
-use session_core::{Delta, Record, SessionId, SessionStore, StoreError, StoreErrorKind, Timestamp};
+use session_core::{
+    Delta, Record, SessionId, SessionStore, StoreError, StoreErrorKind, Timestamp, Updated,
+};
 
 #[cfg(feature = "tokio")]
 mod cleanup;
@@ -314,12 +316,15 @@ impl MemoryStore {
             .cloned()
     }
 
-    fn update_in_place(&self, record: &Record, delta: &Delta) -> Option<String> {
+    /// False when the record is gone.
+    fn update_in_place(&self, record: &Record, delta: &Delta) -> bool {
         let mut map = write(self.shard(&record.id));
         // Deleted meanwhile (a logout): never resurrect it.
-        let stored = map.get_mut(&record.id)?;
+        let Some(stored) = map.get_mut(&record.id) else {
+            return false;
+        };
         stored.apply(delta, record);
-        Some(record.id.to_token())
+        true
     }
 }
 
@@ -341,12 +346,11 @@ impl SessionStore for MemoryStore {
         Some(Ok(id.and_then(|id| self.load_id(&id, now))))
     }
 
-    fn update_now(
-        &self,
-        record: &Record,
-        delta: &Delta,
-    ) -> Option<Result<Option<String>, StoreError>> {
-        Some(Ok(self.update_in_place(record, delta)))
+    fn update_now(&self, record: &Record, delta: &Delta) -> Option<Result<Updated, StoreError>> {
+        Some(Ok(match self.update_in_place(record, delta) {
+            true => Updated::Same,
+            false => Updated::Gone,
+        }))
     }
 
     async fn create(&self, record: &Record) -> Result<Option<String>, StoreError> {
@@ -370,7 +374,9 @@ impl SessionStore for MemoryStore {
     }
 
     async fn update(&self, record: &Record, delta: &Delta) -> Result<Option<String>, StoreError> {
-        Ok(self.update_in_place(record, delta))
+        Ok(self
+            .update_in_place(record, delta)
+            .then(|| record.id.to_token()))
     }
 
     async fn touch(&self, record: &Record) -> Result<Option<String>, StoreError> {

@@ -177,3 +177,63 @@ fn commit_after_commits_with_the_handlers_status() {
         assert_eq!(session.get::<i64>("counter").unwrap(), Some(3));
     });
 }
+
+#[test]
+fn inline_update_keeps_the_token_and_refreshes_a_persistent_cookie() {
+    block_on(async {
+        let store = Arc::new(MemoryStore::new());
+        let clock = ManualClock::at(Timestamp::from_unix_millis(1_000_000));
+        let config = SessionConfig::builder()
+            .cookie_name("sid")
+            .idle_timeout(Duration::from_secs(60))
+            .lifetime(session_core::CookieLifetime::Persistent)
+            .build()
+            .unwrap();
+        let dyn_store: Arc<dyn SessionStore> = store.clone();
+        let manager =
+            SessionManager::from_arc(dyn_store, config).with_clock(Arc::new(clock.clone()));
+        let session = active(manager.load_now([]));
+        session.insert("counter", &1).unwrap();
+        let pair = cookie(&manager.commit(&session, 200).await.unwrap());
+
+        // The store answers "same token": the cookie is set again with
+        // that token, for its new Max-Age.
+        clock.advance(Duration::from_secs(10));
+        let session = active(manager.load_now([pair.as_bytes()]));
+        session.insert("counter", &2).unwrap();
+        let CommitNow::Done(done) = manager.commit_now(&session, 200) else {
+            panic!("an update on the memory store is answered inline");
+        };
+        let done = done.unwrap();
+        assert_eq!(cookie(&done), pair);
+        let header = done.set_cookies.last().unwrap();
+        assert!(header.contains("; Max-Age=60;"), "{header}");
+        assert!(done.no_store);
+    });
+}
+
+#[test]
+fn inline_update_of_a_deleted_session_sets_no_cookie() {
+    block_on(async {
+        let store = Arc::new(MemoryStore::new());
+        let clock = ManualClock::at(Timestamp::from_unix_millis(1_000_000));
+        let manager = manager(&store, &clock);
+        let session = active(manager.load_now([]));
+        session.insert("counter", &1).unwrap();
+        let pair = cookie(&manager.commit(&session, 200).await.unwrap());
+
+        // Another request logs out while this one runs: the change is not
+        // written back (no resurrection) and the cookie is left alone.
+        let session = active(manager.load_now([pair.as_bytes()]));
+        session.insert("counter", &2).unwrap();
+        let id = session_core::SessionId::parse(pair.trim_start_matches("sid=")).unwrap();
+        store.delete(&id).await.unwrap();
+        let CommitNow::Done(done) = manager.commit_now(&session, 200) else {
+            panic!("an update on the memory store is answered inline");
+        };
+        let done = done.unwrap();
+        assert!(done.set_cookies.is_empty());
+        assert!(!done.no_store);
+        assert_eq!(store.len(), 0, "the deleted session is not resurrected");
+    });
+}

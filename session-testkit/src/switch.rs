@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::{Delta, Record, SessionId, SessionStore, StoreError, StoreErrorKind, Timestamp};
+use session_core::{
+    Delta, Record, SessionId, SessionStore, StoreError, StoreErrorKind, Timestamp, Updated,
+};
 
 /// Wraps a real store; while [`off`](Self::off), every call fails with
 /// `Unavailable`, as an unreachable store would. It also counts the calls
@@ -125,11 +127,7 @@ impl<S: SessionStore> SessionStore for Switch<S> {
     ) -> Option<Result<Option<Record>, StoreError>> {
         self.answer_now(0, || self.store.load_now(token, id, now))
     }
-    fn update_now(
-        &self,
-        record: &Record,
-        delta: &Delta,
-    ) -> Option<Result<Option<String>, StoreError>> {
+    fn update_now(&self, record: &Record, delta: &Delta) -> Option<Result<Updated, StoreError>> {
         self.answer_now(2, || self.store.update_now(record, delta))
     }
 }

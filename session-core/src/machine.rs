@@ -340,12 +340,13 @@ impl SessionCore {
             // Only the length: the store's own decoding checks every byte
             // (it must refuse what it cannot open anyway), so a scan here
             // would read the whole cookie twice.
-            let token = std::str::from_utf8(raw).map_err(drop)?;
-            if !token.is_empty() && token.len() <= MAX_TOKEN_LEN {
-                Ok((Token::Sealed(token.to_owned()), None))
-            } else {
-                Err(())
+            if raw.is_empty() || raw.len() > MAX_TOKEN_LEN {
+                return Err(());
             }
+            // Checked once copied: the copy is word-aligned, so the UTF-8
+            // check runs a word at a time, not byte by byte.
+            let token = String::from_utf8(raw.to_vec()).map_err(drop)?;
+            Ok((Token::Sealed(token), None))
         } else {
             // The id's alphabet is ASCII: parsing is the whole check.
             let id = SessionId::parse_bytes(raw).ok_or(())?;

@@ -139,11 +139,11 @@ pub fn write(
         })
         .unwrap_or_default();
     let _ = writeln!(md, "# Benchmarks\n");
-    let _ = writeln!(md, "Written by `session-bench` on {date}. Rerun everything with `./scripts/bench.sh` (criterion benches of the core and each store, then the load runs; about 15 minutes), or only the load runs with `cargo build --release -p example-axum -p example-actix -p example-rocket -p session-bench && ./target/release/session-bench run`.\n");
+    let _ = writeln!(md, "Written by `session-bench` on {date}. Rerun everything with `./scripts/bench.sh` (criterion benches of the core and each store, then the load runs; about 25 minutes), or only the load runs with `cargo build --release -p example-axum -p example-actix -p example-rocket -p session-bench && ./target/release/session-bench run`.\n");
     let _ = writeln!(md, "## Method\n");
     let _ = writeln!(md, "- Machine: {} cores, {cpu}. Each server runs one worker thread pinned to core 0 (`taskset -c 0`); `wrk -t1 -c32 --latency -d{secs}s` and redis-server share core 1.", std::thread::available_parallelism().map_or(0, |n| n.get()));
     let _ = writeln!(md, "- Routes: `GET /counter` reads a counter from the session, `GET /counter/incr` increments it, all 32 connections sending the same session cookie (made by one write before the run). The no-session rows answer the same bodies without sessions and are sent a cookie of the same size, so every configuration parses the same request. The actix and rocket servers register the example apps' eight routes in the examples' order (both frameworks try routes one after another), so every server of a framework routes alike.");
-    let _ = writeln!(md, "- {rounds} rounds; in each round every configuration is started fresh, warmed for 1 s and measured on both routes; medians over rounds, with min–max. Server CPU is utime+stime of the server process over the run divided by the requests served.");
+    let _ = writeln!(md, "- {rounds} rounds; in each round every configuration is started fresh, warmed for 1 s and measured on both routes, and each round starts one configuration further down the list than the last; medians over rounds, with min–max. Server CPU is utime+stime of the server process over the run divided by the requests served.");
     if let Some(p) = stolen {
         let _ = writeln!(md, "- CPU steal (time the hypervisor gave to other guests, from `/proc/stat`) during the load runs: {p:.1}%. Above a few percent, rounds of one configuration disagree by 10–20% (the min–max column), as much as the distance to several targets; server CPU per request is the steadier figure.");
     }

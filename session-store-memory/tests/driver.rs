@@ -6,21 +6,37 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use session_core::{
-    CommitNow, LoadNow, Loaded, OnTimeout, Session, SessionConfig, SessionManager, SessionStore,
-    Timestamp,
+    CommitNow, CookieLifetime, LoadNow, Loaded, OnTimeout, Session, SessionConfig, SessionManager,
+    SessionStore, Timestamp,
 };
 use session_store_memory::MemoryStore;
 use session_testkit::{block_on, ManualClock};
 
 fn manager(store: &Arc<MemoryStore>, clock: &ManualClock) -> SessionManager {
+    manager_with(store, clock, CookieLifetime::BrowserSession)
+}
+
+fn manager_with(
+    store: &Arc<MemoryStore>,
+    clock: &ManualClock,
+    lifetime: CookieLifetime,
+) -> SessionManager {
     let config = SessionConfig::builder()
         .cookie_name("sid")
         .idle_timeout(Duration::from_secs(60))
         .on_timeout(OnTimeout::Redirect("/".into()))
+        .lifetime(lifetime)
         .build()
         .unwrap();
     let store: Arc<dyn SessionStore> = store.clone();
     SessionManager::from_arc(store, config).with_clock(Arc::new(clock.clone()))
+}
+
+/// A session holding `counter = 1`, stored: its cookie's `name=value`.
+async fn saved_session(manager: &SessionManager) -> String {
+    let session = active(manager.load_now([]));
+    session.insert("counter", &1).unwrap();
+    cookie(&manager.commit(&session, 200).await.unwrap())
 }
 
 fn active(loaded: LoadNow) -> Session {
@@ -183,18 +199,8 @@ fn inline_update_keeps_the_token_and_refreshes_a_persistent_cookie() {
     block_on(async {
         let store = Arc::new(MemoryStore::new());
         let clock = ManualClock::at(Timestamp::from_unix_millis(1_000_000));
-        let config = SessionConfig::builder()
-            .cookie_name("sid")
-            .idle_timeout(Duration::from_secs(60))
-            .lifetime(session_core::CookieLifetime::Persistent)
-            .build()
-            .unwrap();
-        let dyn_store: Arc<dyn SessionStore> = store.clone();
-        let manager =
-            SessionManager::from_arc(dyn_store, config).with_clock(Arc::new(clock.clone()));
-        let session = active(manager.load_now([]));
-        session.insert("counter", &1).unwrap();
-        let pair = cookie(&manager.commit(&session, 200).await.unwrap());
+        let manager = manager_with(&store, &clock, CookieLifetime::Persistent);
+        let pair = saved_session(&manager).await;
 
         // The store answers "same token": the cookie is set again with
         // that token, for its new Max-Age.
@@ -218,9 +224,7 @@ fn inline_update_of_a_deleted_session_sets_no_cookie() {
         let store = Arc::new(MemoryStore::new());
         let clock = ManualClock::at(Timestamp::from_unix_millis(1_000_000));
         let manager = manager(&store, &clock);
-        let session = active(manager.load_now([]));
-        session.insert("counter", &1).unwrap();
-        let pair = cookie(&manager.commit(&session, 200).await.unwrap());
+        let pair = saved_session(&manager).await;
 
         // Another request logs out while this one runs: the change is not
         // written back (no resurrection) and the cookie is left alone.

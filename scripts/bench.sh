@@ -2,7 +2,7 @@
 # Every benchmark: criterion benches of the core and of each store, then the
 # HTTP load runs against the peers. Writes BENCHMARKS.md and
 # docs/bench-ratios.svg. Needs wrk and redis-server (installed with apt-get
-# when missing and running as root). About 25 minutes on two cores.
+# when missing and running as root). About 35 minutes on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

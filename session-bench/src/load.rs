@@ -94,29 +94,83 @@ pub struct Run {
     pub errors: u64,
 }
 
-/// `wrk -t1 -c32 -d<secs>s --latency` on core 1 against `path`, sending
-/// `cookie` if any.
-pub fn wrk(server: &Server, path: &str, cookie: Option<&str>, secs: u64) -> Result<Run, String> {
+/// `wrk -t1 -c<conns> -d<secs>s --latency` on core 1 against `path`,
+/// sending `cookie` if any.
+fn wrk_command(
+    server: &Server,
+    path: &str,
+    cookie: Option<&str>,
+    secs: u64,
+    conns: u32,
+) -> Command {
     let url = format!("http://{}{path}", server.addr);
     let mut cmd = Command::new("taskset");
-    cmd.args(["-c", "1", "wrk", "-t1", "-c32", "--latency"])
+    cmd.args(["-c", "1", "wrk", "-t1", "--latency"])
+        .arg(format!("-c{conns}"))
         .arg(format!("-d{secs}s"));
     if let Some(c) = cookie {
         cmd.arg("-H").arg(format!("Cookie: {c}"));
     }
-    let cpu_before = server.cpu_seconds();
-    let out = cmd
-        .arg(&url)
-        .output()
-        .map_err(|e| format!("cannot run wrk (apt-get install wrk): {e}"))?;
-    let cpu_after = server.cpu_seconds();
-    let text = String::from_utf8_lossy(&out.stdout);
+    cmd.arg(url).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
+fn wrk_output(out: std::process::Output) -> Result<String, String> {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         return Err(format!(
             "wrk failed: {text}{}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    Ok(text)
+}
+
+const NO_WRK: &str = "cannot run wrk (apt-get install wrk)";
+
+/// `wrk -t1 -c32 -d<secs>s --latency` on core 1 against `path`, sending
+/// `cookie` if any.
+pub fn wrk(server: &Server, path: &str, cookie: Option<&str>, secs: u64) -> Result<Run, String> {
+    let cpu_before = server.cpu_seconds();
+    let out = wrk_command(server, path, cookie, secs, 32)
+        .output()
+        .map_err(|e| format!("{NO_WRK}: {e}"))?;
+    let cpu_after = server.cpu_seconds();
+    let (mut run, requests) = parse(&wrk_output(out)?);
+    if requests > 0.0 {
+        run.cpu_us = (cpu_after - cpu_before) * 1e6 / requests;
+    }
+    Ok(run)
+}
+
+/// Loads two servers at once, 16 connections each (32 in all, as
+/// [`wrk`]): both run on core 0 together, so a slow second of the VM
+/// slows both alike. Returns each one's req/s.
+pub fn wrk_pair(
+    (a, cookie_a): (&Server, Option<&str>),
+    (b, cookie_b): (&Server, Option<&str>),
+    path: &str,
+    secs: u64,
+) -> Result<(f64, f64), String> {
+    let spawn = |s, c| {
+        wrk_command(s, path, c, secs, 16)
+            .spawn()
+            .map_err(|e| format!("{NO_WRK}: {e}"))
+    };
+    let first = spawn(a, cookie_a)?;
+    let second = spawn(b, cookie_b)?;
+    let wait = |child: std::process::Child| {
+        child
+            .wait_with_output()
+            .map_err(|e| format!("wrk: {e}"))
+            .and_then(wrk_output)
+    };
+    let (first, second) = (wait(first)?, wait(second)?);
+    Ok((parse(&first).0.rps, parse(&second).0.rps))
+}
+
+/// A wrk report's figures, and the number of requests it made.
+fn parse(text: &str) -> (Run, f64) {
     let mut run = Run::default();
     let mut requests = 0.0;
     for line in text.lines() {
@@ -140,10 +194,7 @@ pub fn wrk(server: &Server, path: &str, cookie: Option<&str>, secs: u64) -> Resu
                 .sum::<u64>();
         }
     }
-    if requests > 0.0 {
-        run.cpu_us = (cpu_after - cpu_before) * 1e6 / requests;
-    }
-    Ok(run)
+    (run, requests)
 }
 
 /// "1.23ms" → 1230.

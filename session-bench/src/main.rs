@@ -6,8 +6,10 @@
 //! libraries on the same routes. Every server runs one worker pinned to
 //! core 0; wrk (`-t1 -c32`) runs pinned to core 1; each configuration is
 //! measured in interleaved rounds (five by default, each starting one
-//! configuration further on) and medians are reported. Then Redis
-//! commands per request from `INFO commandstats`. Writes `BENCHMARKS.md`
+//! configuration further on) and medians are reported. Then each
+//! non-Redis row is loaded at the same time as its no-session baseline,
+//! both on core 0 (see [`paired`]), for a ratio the VM's drift does not
+//! move. Then Redis commands per request from `INFO commandstats`. Writes `BENCHMARKS.md`
 //! and `docs/bench-ratios.svg`.
 //!
 //! Run everything with `./scripts/bench.sh`; this binary alone with
@@ -16,6 +18,7 @@
 //! label contains one of the words, without writing `BENCHMARKS.md`.
 
 mod load;
+mod paired;
 mod peers;
 mod probe;
 mod report;
@@ -188,6 +191,9 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
             }
         }
     }
+    // Then each row beside its baseline at the same moment: the ratio
+    // the bounds are about, without the drift between rounds.
+    let paired = paired::measure(&targets, &redis, &rt, rounds, secs)?;
     let stolen = steal::percent(steal_from, steal::sample());
     if let Some(p) = stolen {
         eprintln!("CPU steal during the load runs: {p:.1}%");
@@ -200,9 +206,10 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
                 let mut cpu: Vec<f64> = runs.iter().map(|r| r.cpu_us).collect();
                 cpu.sort_by(f64::total_cmp);
                 eprintln!(
-                    "median {label:<30} {route:<14} {:>9.0} req/s  cpu {:>5.2} µs/req",
+                    "median {label:<30} {route:<14} {:>9.0} req/s  cpu {:>5.2} µs/req  paired ratio {:.3}",
                     rps[rps.len() / 2],
-                    cpu[cpu.len() / 2]
+                    cpu[cpu.len() / 2],
+                    paired::median(&paired, label, route)
                 );
             }
         }
@@ -214,7 +221,14 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
         .find(|p| p.join("Cargo.lock").exists())
         .ok_or("cannot find the workspace root")?
         .to_path_buf();
-    report::write(&root, &targets, &results, &commands, (rounds, secs), stolen)
+    report::write(
+        &root,
+        &targets,
+        (&results, &paired),
+        &commands,
+        (rounds, secs),
+        stolen,
+    )
 }
 
 fn main() -> ExitCode {

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::load::Run;
+use crate::paired::Paired;
 use crate::probe::Commands;
 use crate::{Results, Target, ROUTES};
 
@@ -123,7 +124,7 @@ fn ns(v: f64) -> String {
 pub fn write(
     root: &Path,
     targets: &[Target],
-    results: &Results,
+    (results, paired): (&Results, &Paired),
     commands: &Commands,
     (rounds, secs): (usize, u64),
     stolen: Option<f64>,
@@ -139,11 +140,11 @@ pub fn write(
         })
         .unwrap_or_default();
     let _ = writeln!(md, "# Benchmarks\n");
-    let _ = writeln!(md, "Written by `session-bench` on {date}. Rerun everything with `./scripts/bench.sh` (criterion benches of the core and each store, then the load runs; about 25 minutes), or only the load runs with `cargo build --release -p example-axum -p example-actix -p example-rocket -p session-bench && ./target/release/session-bench run`.\n");
+    let _ = writeln!(md, "Written by `session-bench` on {date}. Rerun everything with `./scripts/bench.sh` (criterion benches of the core and each store, then the load runs; about 35 minutes), or only the load runs with `cargo build --release -p example-axum -p example-actix -p example-rocket -p session-bench && ./target/release/session-bench run`.\n");
     let _ = writeln!(md, "## Method\n");
     let _ = writeln!(md, "- Machine: {} cores, {cpu}. Each server runs one worker thread pinned to core 0 (`taskset -c 0`); `wrk -t1 -c32 --latency -d{secs}s` and redis-server share core 1.", std::thread::available_parallelism().map_or(0, |n| n.get()));
     let _ = writeln!(md, "- Routes: `GET /counter` reads a counter from the session, `GET /counter/incr` increments it, all 32 connections sending the same session cookie (made by one write before the run). The no-session rows answer the same bodies without sessions and are sent a cookie of the same size, so every configuration parses the same request. The actix and rocket servers register the example apps' eight routes in the examples' order (both frameworks try routes one after another), so every server of a framework routes alike.");
-    let _ = writeln!(md, "- {rounds} rounds; in each round every configuration is started fresh, warmed for 1 s and measured on both routes, and each round starts one configuration further down the list than the last; medians over rounds, with min–max. Server CPU is utime+stime of the server process over the run divided by the requests served.");
+    let _ = writeln!(md, "- {rounds} rounds; in each round every configuration is started fresh, warmed for 1 s and measured on both routes, and each round starts one configuration further down the list than the last; medians over rounds, with min–max. Server CPU is utime+stime of the server process over the run divided by the requests served. Then the paired runs (below): each non-Redis row beside its baseline at the same moment.");
     if let Some(p) = stolen {
         let _ = writeln!(md, "- CPU steal (time the hypervisor gave to other guests, from `/proc/stat`) during the load runs: {p:.1}%. Above a few percent, rounds of one configuration disagree by 10–20% (the min–max column), as much as the distance to several targets; server CPU per request is the steadier figure.");
     }
@@ -193,8 +194,9 @@ pub fn write(
         md,
         "\n![ratio to the no-session baseline](docs/bench-ratios.svg)\n"
     );
+    paired_section(&mut md, targets, paired, secs);
     let crit = criterion_rows(root);
-    crate::targets::section(&mut md, targets, results, &crit);
+    crate::targets::section(&mut md, targets, (results, paired), &crit);
     let _ = writeln!(md, "## Redis commands per request\n");
     let _ = writeln!(md, "Round trips (commands a client sent, counted with `MONITOR`; a command a Lua script runs inside Redis is not one) per request, sent one at a time, {} requests per route; touch: a read after a quarter of a 4 s idle window has passed (our throttled touch; the peers have none). The last column lists every command Redis executed (`INFO commandstats`), script-internal ones included.\n", 200);
     let _ = writeln!(
@@ -231,6 +233,35 @@ pub fn write(
     std::fs::write(root.join("docs/bench-ratios.svg"), svg(&bars)).map_err(|e| e.to_string())?;
     eprintln!("wrote BENCHMARKS.md and docs/bench-ratios.svg");
     Ok(())
+}
+
+/// The "Paired ratios" section.
+fn paired_section(md: &mut String, targets: &[Target], paired: &Paired, secs: u64) {
+    let _ = writeln!(
+        md,
+        "## Paired ratios
+"
+    );
+    let _ = writeln!(md, "Each row's server and its no-session baseline loaded at the same time: both pinned to core 0, each sent 16 of wrk's 32 connections for {secs} s, once per round. The scheduler gives each server half of the core, so the ratio of their req/s is the ratio of their cost per request, and the VM's drift between runs (the min–max column above) falls on both alike: two no-session servers paired this way agree within 1–2.5 %. Redis rows are not paired (their server waits on Redis and leaves its half of the core to the other). Medians over rounds, with min–max.\n");
+    let _ = writeln!(
+        md,
+        "| server | route | paired ratio to no-session | min–max |"
+    );
+    let _ = writeln!(md, "|---|---|---:|---:|");
+    for t in targets {
+        for route in ROUTES {
+            let Some(ratios) = paired.get(&t.label).and_then(|r| r.get(route)) else {
+                continue;
+            };
+            let (median, min, max) = crate::paired::stat(ratios);
+            let _ = writeln!(
+                md,
+                "| {} | `{route}` | {median:.3} | {min:.3}–{max:.3} |",
+                t.label
+            );
+        }
+    }
+    let _ = writeln!(md);
 }
 
 /// A horizontal bar chart of the ratios, with a line at 1.0.

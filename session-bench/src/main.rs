@@ -201,14 +201,10 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
     if only.is_some() {
         for (label, routes) in &results {
             for (route, runs) in routes {
-                let mut rps: Vec<f64> = runs.iter().map(|r| r.rps).collect();
-                rps.sort_by(f64::total_cmp);
-                let mut cpu: Vec<f64> = runs.iter().map(|r| r.cpu_us).collect();
-                cpu.sort_by(f64::total_cmp);
                 eprintln!(
                     "median {label:<30} {route:<14} {:>9.0} req/s  cpu {:>5.2} µs/req  paired ratio {:.3}",
-                    rps[rps.len() / 2],
-                    cpu[cpu.len() / 2],
+                    report::stat(runs, |r| r.rps).0,
+                    report::stat(runs, |r| r.cpu_us).0,
                     paired::median(&paired, label, route)
                 );
             }

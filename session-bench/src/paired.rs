@@ -73,14 +73,10 @@ pub fn measure(
     Ok(out)
 }
 
-/// Median, min and max of `ratios` (NaN when empty).
+/// Median, min and max of `ratios`, skipping runs the baseline answered
+/// none of (NaN when none is left).
 pub fn stat(ratios: &[f64]) -> (f64, f64, f64) {
-    let mut v: Vec<f64> = ratios.iter().copied().filter(|r| !r.is_nan()).collect();
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[0], v[v.len() - 1])
+    crate::report::spread(ratios.iter().copied().filter(|r| !r.is_nan()).collect())
 }
 
 /// The median paired ratio of `label` on `route`, or NaN.

@@ -18,11 +18,19 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn stat(runs: &[Run], f: fn(&Run) -> f64) -> (f64, f64, f64) {
-    let v: Vec<f64> = runs.iter().map(f).collect();
+/// Median, min and max of `v` (NaN when empty).
+pub(crate) fn spread(v: Vec<f64>) -> (f64, f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
     let min = v.iter().copied().fold(f64::INFINITY, f64::min);
     let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     (median(v), min, max)
+}
+
+/// Median, min and max of one figure of `runs`.
+pub(crate) fn stat(runs: &[Run], f: fn(&Run) -> f64) -> (f64, f64, f64) {
+    spread(runs.iter().map(f).collect())
 }
 
 pub(crate) fn median_of(results: &Results, label: &str, route: &str, f: fn(&Run) -> f64) -> f64 {

@@ -260,7 +260,8 @@ impl SessionConfigBuilder {
     }
     /// The fraction of the idle window that must pass before a read-only
     /// request extends the deadline with a touch (default 0.25; between 0
-    /// and 1). Smaller means more touches and a more exact idle timeout.
+    /// and 1), counted up to the request's arrival. Smaller means more
+    /// touches and a more exact idle timeout.
     pub fn touch_fraction(mut self, fraction: f64) -> Self {
         self.touch_fraction = fraction;
         self

@@ -272,9 +272,10 @@ impl SessionManager {
     /// needed or the store can answer at once; otherwise the step to
     /// finish with [`finish_commit`](Self::finish_commit).
     pub fn commit_now(&self, session: &Session, status: u16) -> CommitNow {
-        let now = self.clock.now();
-        let mut commit = match self.core.finish_step(session, status, now) {
-            Ok(Finished::Commit(commit)) => commit,
+        // Read only if the session needs a store op or a cookie.
+        let clock = || self.clock.now();
+        let (mut commit, now) = match self.core.finish_step(session, status, &clock) {
+            Ok(Finished::Commit(commit, now)) => (commit, now),
             // The common read-only request: no store call, no session
             // cookie.
             Ok(Finished::Quiet { cookies, vary }) => {

@@ -240,8 +240,8 @@ pub(crate) enum Finished {
     /// No store op and the session cookie left alone: only the handler's
     /// cookies and `Vary`.
     Quiet { cookies: Vec<String>, vary: bool },
-    /// Anything else.
-    Commit(Commit),
+    /// Anything else, and the time it was decided at.
+    Commit(Commit, Timestamp),
 }
 
 impl SessionCore {
@@ -413,6 +413,7 @@ impl SessionCore {
             token,
             created_at: record.created_at,
             idle_deadline: record.idle_deadline,
+            loaded_at: now,
         });
         inner.data = record.data;
         inner.arrived = record.flash;
@@ -454,20 +455,24 @@ impl SessionCore {
         status: u16,
         now: Timestamp,
     ) -> Result<Commit, SessionError> {
-        Ok(match self.finish_step(session, status, now)? {
+        Ok(match self.finish_step(session, status, &|| now)? {
             Finished::Quiet { cookies, vary } => Commit::nothing(cookies, vary),
-            Finished::Commit(commit) => commit,
+            Finished::Commit(commit, _) => commit,
         })
     }
 
     /// [`finish`](Self::finish), with the common outcome (no store op, the
     /// session cookie left alone) kept apart: the driver answers it
     /// without moving a whole `Commit` around.
+    ///
+    /// `now` is called only when the session needs a store op or a cookie:
+    /// the common read-only request (no touch due as of its arrival) is
+    /// decided without reading the clock again.
     pub(crate) fn finish_step(
         &self,
         session: &Session,
         status: u16,
-        now: Timestamp,
+        now: &dyn Fn() -> Timestamp,
     ) -> Result<Finished, SessionError> {
         let mut inner = session.lock();
         if inner.finished {
@@ -498,7 +503,7 @@ impl SessionCore {
             && (inner.arrived.is_empty() || !inner.accessed);
         if unchanged {
             if let Some(loaded) = &inner.loaded {
-                if !self.touch_due(loaded, now) {
+                if !self.touch_due(loaded, loaded.loaded_at) {
                     // Emptied like every other path leaves it (cheap: the
                     // maps are shared with the store's copy).
                     inner.loaded = None;
@@ -545,49 +550,62 @@ impl SessionCore {
                 if expire == CookiePlan::Leave {
                     return Ok(Finished::Quiet { cookies, vary });
                 }
-                return Ok(Finished::Commit(Commit {
-                    cookie: expire,
-                    ..Commit::nothing(cookies, vary)
-                }));
+                let now = now();
+                return Ok(Finished::Commit(
+                    Commit {
+                        cookie: expire,
+                        ..Commit::nothing(cookies, vary)
+                    },
+                    now,
+                ));
             }
+            let now = now();
             let mut record = self.record(self.new_id()?, now, now);
             record.data = data;
             record.flash = flash;
-            return Ok(Finished::Commit(self.create(record, None, cookies, vary)));
+            return Ok(Finished::Commit(
+                self.create(record, None, cookies, vary),
+                now,
+            ));
         };
+        let now = now();
 
         if inner.destroyed || (inner.cleared && empty) {
             if empty {
-                return Ok(Finished::Commit(Commit {
-                    save: None,
-                    delete: Some(loaded.id),
-                    cookies,
-                    vary_cookie: vary,
-                    renewed: false,
-                    cookie: CookiePlan::Expire,
-                    deadline: None,
-                }));
+                return Ok(Finished::Commit(
+                    Commit {
+                        save: None,
+                        delete: Some(loaded.id),
+                        cookies,
+                        vary_cookie: vary,
+                        renewed: false,
+                        cookie: CookiePlan::Expire,
+                        deadline: None,
+                    },
+                    now,
+                ));
             }
             // Destroyed, then given new values: a new session under a new id.
             let mut record = self.record(self.new_id()?, now, now);
             record.data = data;
             record.flash = flash;
-            return Ok(Finished::Commit(self.create(
-                record,
-                Some(loaded.id),
-                cookies,
-                vary,
-            )));
+            return Ok(Finished::Commit(
+                self.create(record, Some(loaded.id), cookies, vary),
+                now,
+            ));
         }
 
         if inner.renewed {
             let mut record = self.record(self.new_id()?, loaded.created_at, now);
             record.data = data;
             record.flash = flash;
-            return Ok(Finished::Commit(Commit {
-                renewed: true,
-                ..self.create(record, Some(loaded.id), cookies, vary)
-            }));
+            return Ok(Finished::Commit(
+                Commit {
+                    renewed: true,
+                    ..self.create(record, Some(loaded.id), cookies, vary)
+                },
+                now,
+            ));
         }
 
         let (set, removed) = std::mem::take(&mut inner.changes).split();
@@ -614,17 +632,20 @@ impl SessionCore {
         record.data = data;
         record.flash = flash;
         let deadline = Some(record.deadline());
-        Ok(Finished::Commit(Commit {
-            save: Some(save(record, delta)),
-            delete: None,
-            cookies,
-            vary_cookie: vary,
-            renewed: false,
-            cookie: CookiePlan::FromSave {
-                current: Some(loaded.token),
+        Ok(Finished::Commit(
+            Commit {
+                save: Some(save(record, delta)),
+                delete: None,
+                cookies,
+                vary_cookie: vary,
+                renewed: false,
+                cookie: CookiePlan::FromSave {
+                    current: Some(loaded.token),
+                },
+                deadline,
             },
-            deadline,
-        }))
+            now,
+        ))
     }
 
     fn create(

@@ -18,6 +18,9 @@ pub(crate) struct Loaded {
     pub(crate) token: Token,
     pub(crate) created_at: Timestamp,
     pub(crate) idle_deadline: Timestamp,
+    /// When the request loaded it: whether a touch is due is judged as of
+    /// the request's arrival, so a read-only request reads the clock once.
+    pub(crate) loaded_at: Timestamp,
 }
 
 impl std::fmt::Debug for Loaded {

@@ -119,6 +119,26 @@ fn unchanged_does_nothing_until_a_touch_is_due() {
 }
 
 #[test]
+fn a_touch_is_due_as_of_the_requests_arrival() {
+    let core = core();
+    let r = stored(&core, 0);
+    // Arrived 7 minutes in, answered 9 minutes in: not due when it came,
+    // so a read-only request writes nothing (the next one will touch).
+    let s = resume(&core, &r, t(7 * 60)).session;
+    assert_eq!(s.get::<String>("user").unwrap().as_deref(), Some("alice"));
+    let c = core.finish(&s, 200, t(9 * 60)).unwrap();
+    assert!(c.save.is_none(), "{c:?}");
+    // A change made in the same long request is dated when it is saved.
+    let s = resume(&core, &r, t(7 * 60)).session;
+    s.insert("n", &1).unwrap();
+    let c = core.finish(&s, 200, t(9 * 60)).unwrap();
+    let Some(Save::Update(next, _)) = &c.save else {
+        panic!("{c:?}")
+    };
+    assert_eq!(next.idle_deadline, t(9 * 60).add(30 * MIN));
+}
+
+#[test]
 fn a_change_is_an_update_with_a_delta() {
     let core = core();
     let r = stored(&core, 0);

@@ -16,6 +16,28 @@ static VALUES: [u8; 256] = values();
 /// 6-bit value).
 const INVALID: u8 = 0xFF;
 
+/// Set in a [`GROUP_BITS`] entry for a byte outside the alphabet (above
+/// a group's 24 bits).
+const GROUP_INVALID: u32 = 1 << 31;
+
+/// For the 1st to 4th character of a group of four, each byte's 6-bit
+/// value shifted to its place in the group's 24 bits, or [`GROUP_INVALID`].
+static GROUP_BITS: [[u32; 256]; 4] = group_bits();
+
+const fn group_bits() -> [[u32; 256]; 4] {
+    let mut tables = [[GROUP_INVALID; 256]; 4];
+    let mut pos = 0;
+    while pos < 4 {
+        let mut n = 0;
+        while n < 64 {
+            tables[pos][ALPHABET[n] as usize] = (n as u32) << (18 - 6 * pos);
+            n += 1;
+        }
+        pos += 1;
+    }
+    tables
+}
+
 const fn pairs() -> [[u8; 2]; 4096] {
     let mut table = [[0; 2]; 4096];
     let mut n = 0;
@@ -94,32 +116,40 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
     let len = input.len() / 4 * 3 + tail_len.saturating_sub(1);
     let out = out.get_mut(..len)?;
     let v = |b: u8| VALUES[usize::from(b)];
-    // Collects the values' bits: any high bit means an invalid byte.
-    let mut seen = 0u8;
+    // A group of four characters as its 24 bits: each position's table
+    // holds the value already shifted into place (or `GROUP_INVALID`), so
+    // a group is four loads and three ORs.
+    let group = |src: &[u8]| {
+        GROUP_BITS[0][usize::from(src[0])]
+            | GROUP_BITS[1][usize::from(src[1])]
+            | GROUP_BITS[2][usize::from(src[2])]
+            | GROUP_BITS[3][usize::from(src[3])]
+    };
+    // Collects the groups' bits: `GROUP_INVALID` means an invalid byte.
+    let mut groups_seen = 0u32;
     // Eight characters to six bytes at a time, then four to three.
     let wide = input.len() / 8;
     let (input, rest) = input.split_at(wide * 8);
     let (out, rest_out) = out.split_at_mut(wide * 6);
     for (src, dst) in input.chunks_exact(8).zip(out.chunks_exact_mut(6)) {
-        let (a, b, c, d) = (v(src[0]), v(src[1]), v(src[2]), v(src[3]));
-        let (e, f, g, h) = (v(src[4]), v(src[5]), v(src[6]), v(src[7]));
-        seen |= (a | b) | (c | d) | ((e | f) | (g | h));
-        let w = |x: u8, shift: u32| u64::from(x) << shift;
-        // Independent shifts, combined as a tree: no long dependency chain.
-        let n = ((w(a, 42) | w(b, 36)) | (w(c, 30) | w(d, 24)))
-            | ((w(e, 18) | w(f, 12)) | (w(g, 6) | w(h, 0)));
+        let (x, y) = (group(&src[..4]), group(&src[4..]));
+        groups_seen |= x | y;
+        // An invalid `y` spoils `x`'s bits here, but then nothing decoded
+        // is returned.
+        let n = u64::from(x) << 24 | u64::from(y);
         dst.copy_from_slice(&n.to_be_bytes()[2..]);
     }
     let chunks = rest.chunks_exact(4);
     let tail = chunks.remainder();
     let mut dst = rest_out.chunks_exact_mut(3);
     for (src, dst) in chunks.zip(&mut dst) {
-        let (a, b, c, d) = (v(src[0]), v(src[1]), v(src[2]), v(src[3]));
-        seen |= a | b | c | d;
-        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        let n = group(src);
+        groups_seen |= n;
         let [_, x, y, z] = n.to_be_bytes();
         dst.copy_from_slice(&[x, y, z]);
     }
+    // Collects the tail's values' bits: any high bit means an invalid byte.
+    let mut seen = 0u8;
     let dst = dst.into_remainder();
     match (tail, dst) {
         (&[a, b], [x]) => {
@@ -139,7 +169,7 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
         }
         _ => {}
     }
-    (seen < 64).then_some(len)
+    (seen < 64 && groups_seen & GROUP_INVALID == 0).then_some(len)
 }
 
 #[cfg(test)]

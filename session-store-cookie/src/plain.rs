@@ -176,7 +176,17 @@ impl<'a> Reader<'a> {
 
     fn map(&mut self) -> Result<Data, &'static str> {
         let count = self.len()?;
-        let mut entries = Vec::with_capacity(count);
+        if count == 0 {
+            return Ok(Data::new());
+        }
+        // A few entries go straight into the map; more are listed first
+        // and built in one pass from the sorted list, where inserting each
+        // would compare its key with a path of others.
+        let mut few = DataMap::new();
+        let mut many = Vec::new();
+        if count > FEW {
+            many.reserve_exact(count);
+        }
         let mut last: Option<&str> = None;
         for _ in 0..count {
             let key = self.text()?;
@@ -185,17 +195,17 @@ impl<'a> Reader<'a> {
             }
             last = Some(key);
             let value = self.text()?;
-            entries.push((key.to_owned(), Value::from(value)));
+            let entry = (key.to_owned(), Value::from(value));
+            if count > FEW {
+                many.push(entry);
+            } else {
+                few.insert(entry.0, entry.1);
+            }
         }
-        // A few entries go in one by one; more are built in one pass from
-        // the sorted list, where inserting each would compare its key
-        // with a path of others.
-        if count <= FEW {
-            let mut map = DataMap::new();
-            map.extend(entries);
-            Ok(Data::from(map))
+        if count > FEW {
+            Ok(many.into_iter().collect())
         } else {
-            Ok(entries.into_iter().collect())
+            Ok(Data::from(few))
         }
     }
 }
@@ -244,7 +254,12 @@ mod tests {
     #[test]
     fn round_trips() {
         let empty = bare(SessionId::from_bytes([9; ID_BYTES]), None, Timestamp::EPOCH);
-        for r in [record(None), record(Some(i64::MAX)), empty] {
+        // More keys than `FEW`: the map is built from the sorted list.
+        let mut many = record(None);
+        many.data = (0..3 * FEW)
+            .map(|n| (format!("k{n:02}"), Value::from(n.to_string())))
+            .collect();
+        for r in [record(None), record(Some(i64::MAX)), empty, many] {
             let bytes = encoded(&r);
             assert_eq!(decode(&bytes).unwrap(), r);
         }

@@ -449,6 +449,10 @@ impl SessionCore {
     /// Decides what the request's session needs: the store ops and the
     /// cookie. Call once, with the response status; the session refuses
     /// changes afterwards.
+    ///
+    /// New deadlines count from `now`; whether an unchanged session is due
+    /// a touch is judged as of the `now` it was resumed with (its request's
+    /// arrival).
     pub fn finish(
         &self,
         session: &Session,

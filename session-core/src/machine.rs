@@ -550,11 +550,11 @@ impl SessionCore {
 
         let Some(loaded) = inner.loaded.take() else {
             // A new session: written only once it holds something.
+            if empty && expire == CookiePlan::Leave {
+                return Ok(Finished::Quiet { cookies, vary });
+            }
+            let now = now();
             if empty {
-                if expire == CookiePlan::Leave {
-                    return Ok(Finished::Quiet { cookies, vary });
-                }
-                let now = now();
                 return Ok(Finished::Commit(
                     Commit {
                         cookie: expire,
@@ -563,7 +563,6 @@ impl SessionCore {
                     now,
                 ));
             }
-            let now = now();
             let mut record = self.record(self.new_id()?, now, now);
             record.data = data;
             record.flash = flash;

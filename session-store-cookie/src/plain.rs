@@ -174,39 +174,35 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(self.take(n)?).map_err(|_| "not UTF-8")
     }
 
+    /// The next key and value; keys must come in strictly rising order.
+    fn entry(&mut self, last: &mut Option<&'a str>) -> Result<(String, Value), &'static str> {
+        let key = self.text()?;
+        if last.is_some_and(|prev| prev >= key) {
+            return Err("keys out of order");
+        }
+        *last = Some(key);
+        let value = self.text()?;
+        Ok((key.to_owned(), Value::from(value)))
+    }
+
     fn map(&mut self) -> Result<Data, &'static str> {
         let count = self.len()?;
-        if count == 0 {
-            return Ok(Data::new());
-        }
-        // A few entries go straight into the map; more are listed first
-        // and built in one pass from the sorted list, where inserting each
-        // would compare its key with a path of others.
-        let mut few = DataMap::new();
-        let mut many = Vec::new();
-        if count > FEW {
-            many.reserve_exact(count);
-        }
-        let mut last: Option<&str> = None;
-        for _ in 0..count {
-            let key = self.text()?;
-            if last.is_some_and(|prev| prev >= key) {
-                return Err("keys out of order");
+        let mut last = None;
+        if count <= FEW {
+            // A few entries go straight into the map, with no list first.
+            let mut map = DataMap::new();
+            for _ in 0..count {
+                let (key, value) = self.entry(&mut last)?;
+                map.insert(key, value);
             }
-            last = Some(key);
-            let value = self.text()?;
-            let entry = (key.to_owned(), Value::from(value));
-            if count > FEW {
-                many.push(entry);
-            } else {
-                few.insert(entry.0, entry.1);
-            }
+            return Ok(Data::from(map));
         }
-        if count > FEW {
-            Ok(many.into_iter().collect())
-        } else {
-            Ok(Data::from(few))
-        }
+        // More are listed, then built in one pass from the sorted list,
+        // where inserting each would compare its key with a path of others.
+        let entries = (0..count)
+            .map(|_| self.entry(&mut last))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(entries.into_iter().collect())
     }
 }
 

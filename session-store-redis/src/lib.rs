@@ -42,9 +42,11 @@
 //!   it yet, once per server start.
 //! - **Batching.** On a single node, one connection carries every
 //!   request's commands, and those of concurrent requests go out together:
-//!   the first waits one scheduler turn for the others that are ready,
-//!   then all are written at once (one socket write and read for many
-//!   requests). Replies and errors still reach each caller on its own.
+//!   while replies are outstanding, a new command waits one turn of the
+//!   run queue for the others that are ready, then all are written at
+//!   once (one socket write and read for many requests); with nothing in
+//!   flight it goes out at once. Replies and errors still reach each
+//!   caller on its own.
 //!   Redis Cluster connections send each command as it comes.
 //! - **Deltas.** A session is one hash: field `m` holds the meta line
 //!   (layout version, created, idle and absolute deadlines, keep-until),

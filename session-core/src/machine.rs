@@ -689,18 +689,27 @@ impl SessionCore {
                 if !persistent && current.as_ref().map(Token::as_bytes) == Some(token.as_bytes()) {
                     return None;
                 }
+                let lifetime = persistent.then(|| {
+                    let deadline = commit.deadline.unwrap_or(now);
+                    let secs = now.millis_until(deadline) / 1000;
+                    let expires = http_date(deadline.to_offset_date_time());
+                    format!("; Max-Age={secs}; Expires={expires}")
+                });
+                let lifetime = lifetime.as_deref().unwrap_or_default();
+                // Exactly as long as it will be: adapters turn the value
+                // into shared bytes, and a `Vec` with spare capacity costs
+                // one allocation more there.
                 let mut header = String::with_capacity(
-                    self.config.name.len() + token.len() + self.config.attr_suffix.len() + 64,
+                    self.config.name.len()
+                        + 1
+                        + token.len()
+                        + lifetime.len()
+                        + self.config.attr_suffix.len(),
                 );
                 header.push_str(&self.config.name);
                 header.push('=');
                 header.push_str(token);
-                if persistent {
-                    let deadline = commit.deadline.unwrap_or(now);
-                    let secs = now.millis_until(deadline) / 1000;
-                    let expires = http_date(deadline.to_offset_date_time());
-                    header.push_str(&format!("; Max-Age={secs}; Expires={expires}"));
-                }
+                header.push_str(lifetime);
                 header.push_str(&self.config.attr_suffix);
                 Some(header)
             }

@@ -21,7 +21,7 @@ use ring::aead::NONCE_LEN;
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// Nonces drawn per system call.
-pub(crate) const BATCH: usize = 16;
+pub(crate) const BATCH: usize = 64;
 
 struct Batch {
     bytes: [u8; NONCE_LEN * BATCH],

@@ -8,9 +8,10 @@
 //! now run (one turn of the run queue), then writes everything queued in
 //! one system call: one socket write and one read for many requests,
 //! where one command per write costs a system call and a loopback or
-//! network wake-up each. The same task reads the replies ([`wire`](crate::wire)) and sends
-//! each to its caller, so a command passes through one task, not the three
-//! of a batcher on top of a general client.
+//! network wake-up each. The same task reads the replies
+//! ([`wire`](crate::wire)) and sends each to its caller, so a command
+//! passes through one task, not the three of a batcher on top of a
+//! general client.
 //!
 //! The connection is made on the first command and again after it breaks
 //! (Redis restarted, a malformed or oversized reply) or stalls: when the

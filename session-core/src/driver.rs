@@ -153,7 +153,8 @@ impl SessionManager {
 
     /// As [`new`](Self::new), for a store already shared.
     pub fn from_arc(store: Arc<dyn SessionStore>, config: SessionConfig) -> Self {
-        let core = SessionCore::new(config, store.client_side());
+        let core = SessionCore::new(config, store.client_side())
+            .with_delta_updates(store.applies_deltas());
         Self {
             core,
             store,

@@ -54,6 +54,9 @@ pub struct SessionCore {
     config: Arc<SessionConfig>,
     ids: Arc<dyn IdSource>,
     client_side: bool,
+    /// The store applies deltas without reading an update's data
+    /// ([`SessionStore::applies_deltas`](crate::SessionStore::applies_deltas)).
+    delta_updates: bool,
     removal: Arc<str>,
 }
 
@@ -262,8 +265,18 @@ impl SessionCore {
             config: Arc::new(config),
             ids,
             client_side,
+            delta_updates: false,
             removal: removal.into(),
         }
+    }
+
+    /// For a store that [applies deltas](crate::SessionStore::applies_deltas):
+    /// an update's record then carries empty data instead of the merged
+    /// map (the delta holds every change).
+    #[must_use]
+    pub fn with_delta_updates(mut self, on: bool) -> Self {
+        self.delta_updates = on;
+        self
     }
 
     /// The configuration.
@@ -545,8 +558,7 @@ impl SessionCore {
         } else {
             (arrived, Vec::new())
         };
-        let data = std::mem::take(&mut inner.data);
-        let empty = data.is_empty() && flash.is_empty();
+        let empty = !inner.holds_data() && flash.is_empty();
 
         let Some(loaded) = inner.loaded.take() else {
             // A new session: written only once it holds something.
@@ -564,7 +576,7 @@ impl SessionCore {
                 ));
             }
             let mut record = self.record(self.new_id()?, now, now);
-            record.data = data;
+            record.data = inner.take_merged();
             record.flash = flash;
             return Ok(Finished::Commit(
                 self.create(record, None, cookies, vary),
@@ -590,7 +602,7 @@ impl SessionCore {
             }
             // Destroyed, then given new values: a new session under a new id.
             let mut record = self.record(self.new_id()?, now, now);
-            record.data = data;
+            record.data = inner.take_merged();
             record.flash = flash;
             return Ok(Finished::Commit(
                 self.create(record, Some(loaded.id), cookies, vary),
@@ -600,7 +612,7 @@ impl SessionCore {
 
         if inner.renewed {
             let mut record = self.record(self.new_id()?, loaded.created_at, now);
-            record.data = data;
+            record.data = inner.take_merged();
             record.flash = flash;
             return Ok(Finished::Commit(
                 Commit {
@@ -611,6 +623,15 @@ impl SessionCore {
             ));
         }
 
+        let data = if self.delta_updates && !self.client_side {
+            // The delta carries every change: the map as loaded is let go
+            // (so the store, often its only other holder, changes it in
+            // place) and no merged copy is made.
+            drop(std::mem::take(&mut inner.data));
+            Data::new()
+        } else {
+            inner.take_merged()
+        };
         let (set, removed) = std::mem::take(&mut inner.changes).split();
         let delta = Delta {
             set,

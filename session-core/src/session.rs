@@ -46,8 +46,12 @@ pub(crate) enum Keep {
 pub(crate) struct Inner {
     pub(crate) config: Arc<SessionConfig>,
     pub(crate) loaded: Option<Loaded>,
+    /// The data as loaded (or emptied by `clear`): this request's changes
+    /// are kept beside it, not written into it, so a map shared with the
+    /// store is not copied for a change the store merges itself.
     pub(crate) data: Data,
-    /// Keys this request set (`Some`) or removed (`None`), each once.
+    /// Keys this request set (`Some`) or removed (`None`), each once, over
+    /// `data`.
     pub(crate) changes: Changes,
     pub(crate) cleared: bool,
     /// Flash that arrived with this request.
@@ -66,6 +70,29 @@ pub(crate) struct Inner {
     pub(crate) expire_cookie: bool,
     pub(crate) request_cookies: Option<String>,
     pub(crate) response_cookies: Vec<String>,
+}
+
+impl Inner {
+    /// `key`'s value with this request's changes.
+    pub(crate) fn value(&self, key: &str) -> Option<&Value> {
+        match self.changes.get(key) {
+            Some(changed) => changed,
+            None => self.data.get(key),
+        }
+    }
+
+    /// True when the data with this request's changes holds a key.
+    pub(crate) fn holds_data(&self) -> bool {
+        self.changes.set_keys().next().is_some()
+            || self.data.keys().any(|k| self.changes.get(k).is_none())
+    }
+
+    /// The data with this request's changes, taken out of the session.
+    pub(crate) fn take_merged(&mut self) -> Data {
+        let mut data = std::mem::take(&mut self.data);
+        self.changes.apply_to(&mut data);
+        data
+    }
 }
 
 /// The keys a request set or removed, in the order first changed.
@@ -98,6 +125,32 @@ impl Changes {
 
     fn keys(&self) -> impl Iterator<Item = &String> {
         self.0.iter().map(|(k, _)| k)
+    }
+
+    /// The keys set (not removed).
+    fn set_keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k)
+    }
+
+    /// `key`'s change: `Some(Some(value))` set, `Some(None)` removed,
+    /// `None` unchanged.
+    fn get(&self, key: &str) -> Option<Option<&Value>> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Applies the changes to `data` (copied first if shared).
+    pub(crate) fn apply_to(&self, data: &mut Data) {
+        for (key, value) in &self.0 {
+            match value {
+                Some(value) => data.set(key, value),
+                None => {
+                    data.remove(key);
+                }
+            }
+        }
     }
 
     /// The keys set, with their values, and the keys removed.
@@ -154,7 +207,15 @@ impl std::fmt::Debug for Session {
         let inner = self.lock();
         f.debug_struct("Session")
             .field("id", &inner.loaded.as_ref().map(|l| l.id))
-            .field("keys", &inner.data.keys().collect::<Vec<_>>())
+            .field(
+                "keys",
+                &inner
+                    .data
+                    .keys()
+                    .filter(|k| inner.changes.get(k).is_none())
+                    .chain(inner.changes.set_keys())
+                    .collect::<Vec<_>>(),
+            )
             .field("changed", &inner.changes.keys().collect::<Vec<_>>())
             .field("cleared", &inner.cleared)
             .field("destroyed", &inner.destroyed)
@@ -206,7 +267,7 @@ impl Session {
 
     /// The JSON text stored under `key`.
     pub fn get_value(&self, key: &str) -> Option<Value> {
-        self.lock_accessed().data.get(key).cloned()
+        self.lock_accessed().value(key).cloned()
     }
 
     /// Stores `value` under `key`, replacing what was there.
@@ -219,7 +280,6 @@ impl Session {
         let value = encode(&key, value)?;
         let mut inner = self.lock_for_write()?;
         check_len(&key, &value, inner.config.max_value_bytes)?;
-        inner.data.set(&key, &value);
         inner.changes.record(key, Some(value));
         Ok(())
     }
@@ -230,7 +290,7 @@ impl Session {
             tracing::warn!("session changed after its request was committed; remove ignored");
             return false;
         };
-        let was = inner.data.remove(key).is_some();
+        let was = inner.value(key).is_some();
         // Removing what is not there changes nothing: no store write.
         if was {
             inner.changes.record(key.to_owned(), None);
@@ -286,7 +346,7 @@ impl Session {
 
     /// True when the session holds no data.
     pub fn is_empty(&self) -> bool {
-        self.lock_accessed().data.is_empty()
+        !self.lock_accessed().holds_data()
     }
 
     /// The flash: values for the next request, or for this one only.

@@ -77,6 +77,18 @@ pub trait SessionStore: Send + Sync + 'static {
         false
     }
 
+    /// True for a store whose [`update`](Self::update) and
+    /// [`touch`](Self::touch) change the stored record with the delta and
+    /// `record`'s deadlines alone, never reading `record.data` (the memory
+    /// and Redis stores). The core then hands them a record with empty
+    /// data: a request that changes one key of a map it shares with the
+    /// store (or with other requests) does not copy the whole map to merge
+    /// its change into. The default, `false`, gets the merged data;
+    /// [`create`](Self::create) always does.
+    fn applies_deltas(&self) -> bool {
+        false
+    }
+
     /// Loads the record the token names. An expired record (`now` at or past
     /// `keep_until`) is never returned.
     async fn load(&self, token: &str, now: Timestamp) -> Result<Option<Record>, StoreError>;
@@ -128,6 +140,9 @@ macro_rules! forward_store {
         impl<S: SessionStore + ?Sized> SessionStore for $ty {
             fn client_side(&self) -> bool {
                 (**self).client_side()
+            }
+            fn applies_deltas(&self) -> bool {
+                (**self).applies_deltas()
             }
             async fn load(&self, token: &str, now: Timestamp) -> Result<Option<Record>, StoreError> {
                 (**self).load(token, now).await

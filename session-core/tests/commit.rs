@@ -153,12 +153,64 @@ fn a_change_is_an_update_with_a_delta() {
     assert_eq!(delta.set, vec![("n".to_owned(), Value::from("2"))]);
     assert_eq!(delta.removed, vec!["user".to_owned()]);
     assert!(!delta.cleared);
+    // By default the record carries the data with the changes merged in.
+    let merged: Vec<(&str, &str)> = next.data.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+    assert_eq!(merged, vec![("n", "2")]);
     assert_eq!(next.idle_deadline, t(10).add(30 * MIN));
     assert_eq!(next.created_at, t(0));
     // Same token, browser-session cookie: nothing to send.
     assert_eq!(core.set_cookie(&c, Some(&r.id.to_string()), t(10)), None);
     // The record is gone (a concurrent logout): no cookie either.
     assert_eq!(core.set_cookie(&c, None, t(10)), None);
+}
+
+#[test]
+fn a_store_that_applies_deltas_gets_the_delta_without_merged_data() {
+    let core = core().with_delta_updates(true);
+    let r = stored(&core, 0);
+    let s = resume(&core, &r, t(10)).session;
+    s.insert("n", &2).unwrap();
+    s.remove("user");
+    let c = core.finish(&s, 200, t(10)).unwrap();
+    let Some(Save::Update(next, delta)) = &c.save else {
+        panic!("{c:?}")
+    };
+    assert!(next.data.is_empty(), "{:?}", next.data);
+    assert_eq!(delta.set, vec![("n".to_owned(), Value::from("2"))]);
+    assert_eq!(delta.removed, vec!["user".to_owned()]);
+    assert_eq!(next.idle_deadline, t(10).add(30 * MIN));
+    // A renew writes a new record: that one always has the merged data.
+    let s = resume(&core, &r, t(10)).session;
+    s.insert("n", &3).unwrap();
+    s.renew();
+    let c = core.finish(&s, 200, t(10)).unwrap();
+    let Some(Save::Create(new)) = &c.save else {
+        panic!("{c:?}")
+    };
+    assert_eq!(new.data.get("n").map(|v| &v[..]), Some("3"));
+    assert_eq!(new.data.get("user").map(|v| &v[..]), Some("\"alice\""));
+}
+
+#[test]
+fn reads_see_the_requests_changes_over_the_loaded_data() {
+    let core = core();
+    let r = stored(&core, 0);
+    let s = resume(&core, &r, t(10)).session;
+    s.insert("n", &5).unwrap();
+    s.insert("theme", "dark").unwrap();
+    assert!(s.remove("user"));
+    assert!(!s.remove("user"), "removed already");
+    assert_eq!(s.get::<i64>("n").unwrap(), Some(5));
+    assert_eq!(s.get::<String>("theme").unwrap().as_deref(), Some("dark"));
+    assert_eq!(s.get::<String>("user").unwrap(), None);
+    assert!(!s.is_empty());
+    assert!(s.remove("n") && s.remove("theme"));
+    assert!(s.is_empty(), "every key removed, loaded or new");
+    s.insert("user", "carol").unwrap();
+    assert_eq!(s.get::<String>("user").unwrap().as_deref(), Some("carol"));
+    assert!(format!("{s:?}").contains("\"user\""));
+    // The loaded record is not changed by the request.
+    assert_eq!(r.data.get("user").map(|v| &v[..]), Some("\"alice\""));
 }
 
 #[test]

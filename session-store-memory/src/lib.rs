@@ -332,6 +332,11 @@ impl MemoryStore {
 // `update_now` answer at once, and the async methods give the same answers.
 #[async_trait]
 impl SessionStore for MemoryStore {
+    /// `true`: an update merges the delta into the stored record.
+    fn applies_deltas(&self) -> bool {
+        true
+    }
+
     async fn load(&self, token: &str, now: Timestamp) -> Result<Option<Record>, StoreError> {
         Ok(SessionId::parse(token).and_then(|id| self.load_id(&id, now)))
     }

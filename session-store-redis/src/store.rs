@@ -10,6 +10,12 @@ use crate::RedisStore;
 
 #[async_trait]
 impl SessionStore for RedisStore {
+    /// `true`: an update sends the delta's fields and the deadlines, never
+    /// the whole map.
+    fn applies_deltas(&self) -> bool {
+        true
+    }
+
     async fn load(&self, token: &str, now: Timestamp) -> Result<Option<Record>, StoreError> {
         // Only a well-formed id becomes part of a key.
         let Some(id) = SessionId::parse(token) else {

@@ -129,6 +129,41 @@ pub async fn update_applies_delta<S: SessionStore + ?Sized>(store: &S, side: Sid
     assert_eq!(got.idle_deadline, next.idle_deadline);
 }
 
+/// A store that says it [applies deltas](SessionStore::applies_deltas)
+/// gets updates and touches whose record has empty data, as the core
+/// sends them: the stored data must come out of the delta alone.
+pub async fn delta_updates_ignore_record_data<S: SessionStore + ?Sized>(store: &S, side: Side) {
+    if !store.applies_deltas() {
+        return;
+    }
+    assert_eq!(
+        side,
+        Side::Server,
+        "a client-side store seals the record it is given"
+    );
+    let r = record_with(&[("a", "1"), ("b", "2")]);
+    let token = create(store, &r).await;
+    let mut next = r.clone();
+    next.data = Data::new();
+    next.idle_deadline = r.idle_deadline.add(Duration::from_secs(5));
+    next.keep_until = r.keep_until.add(Duration::from_secs(5));
+    let delta = Delta {
+        set: vec![("c".into(), value("3"))],
+        removed: vec!["a".into()],
+        ..Delta::default()
+    };
+    assert!(store.update(&next, &delta).await.expect("update").is_some());
+    let got = load(store, &token, now()).await.expect("updated record");
+    assert_eq!(keys(&got), ["b", "c"], "the data came from the delta");
+    assert_eq!(got.idle_deadline, next.idle_deadline);
+    next.idle_deadline = next.idle_deadline.add(Duration::from_secs(5));
+    next.keep_until = next.keep_until.add(Duration::from_secs(5));
+    assert!(store.touch(&next).await.expect("touch").is_some());
+    let got = load(store, &token, now()).await.expect("touched record");
+    assert_eq!(keys(&got), ["b", "c"], "a touch keeps the data");
+    assert_eq!(got.idle_deadline, next.idle_deadline);
+}
+
 /// Two updates from the same starting point that change different keys
 /// both keep their change (server-side stores merge deltas).
 pub async fn updates_merge<S: SessionStore + ?Sized>(store: &S, side: Side) {
@@ -389,7 +424,8 @@ macro_rules! store_suite {
             use super::*;
             $crate::store_suite!(@case $side, $make;
                 load_missing, round_trip, create_is_insert_only, update_applies_delta,
-                updates_merge, update_missing_is_gone, touch_extends, expiry_is_exact,
+                delta_updates_ignore_record_data, updates_merge, update_missing_is_gone,
+                touch_extends, expiry_is_exact,
                 delete_removes, large_value, bad_tokens, renew_moves_the_session,
                 answers_now_agree);
             #[test]

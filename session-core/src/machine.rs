@@ -627,7 +627,7 @@ impl SessionCore {
             // The delta carries every change: the map as loaded is let go
             // (so the store, often its only other holder, changes it in
             // place) and no merged copy is made.
-            drop(std::mem::take(&mut inner.data));
+            inner.data.clear();
             Data::new()
         } else {
             inner.take_merged()

@@ -74,7 +74,7 @@ pub(crate) struct Inner {
 
 impl Inner {
     /// `key`'s value with this request's changes.
-    pub(crate) fn value(&self, key: &str) -> Option<&Value> {
+    fn value(&self, key: &str) -> Option<&Value> {
         match self.changes.get(key) {
             Some(changed) => changed,
             None => self.data.get(key),
@@ -151,7 +151,7 @@ impl Changes {
     }
 
     /// Applies the changes to `data` (copied first if shared).
-    pub(crate) fn apply_to(&self, data: &mut Data) {
+    fn apply_to(&self, data: &mut Data) {
         for (key, value) in &self.0 {
             match value {
                 Some(value) => data.set(key, value),

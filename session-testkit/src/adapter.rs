@@ -69,10 +69,7 @@ impl App {
         env: &[(&str, &str)],
         redis: Option<RedisServer>,
     ) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = crate::free_port();
         let mut cmd = Command::new(bin);
         cmd.env("PORT", port.to_string())
             .env("SESSION_STORE", store.env())
@@ -87,12 +84,15 @@ impl App {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd
+        let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(addr).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{bin} exited before listening on {addr}: {status}");
+            }
             assert!(
                 Instant::now() < deadline,
                 "{bin} did not listen on {addr} within 60 s"

@@ -44,3 +44,24 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         Err(e) => panic!("cannot start a tokio runtime for the test: {e}"),
     }
 }
+
+/// A free loopback port for a server a test starts, never the same one
+/// twice in this process.
+///
+/// The OS may hand a port it just handed out to the next `bind(0)` once
+/// the probe socket is closed: two tests starting servers at once could
+/// then both get it, one server fails to bind, and the test that started
+/// it talks to the other test's server until that one stops.
+pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("bind a free loopback port")
+            .port();
+        if GIVEN.lock().unwrap_or_else(|e| e.into_inner()).insert(port) {
+            return port;
+        }
+    }
+}

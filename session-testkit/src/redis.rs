@@ -5,21 +5,18 @@
 //! with the command that installs it; tests never skip silently.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::free_port;
+
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
 const INSTALL_HINT: &str =
     "redis-server not found: install it (Debian: apt-get install -y redis-server) or put it on PATH";
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
-    listener.local_addr().expect("local addr").port()
-}
 
 fn temp_dir(tag: &str) -> PathBuf {
     let n = NEXT_DIR.fetch_add(1, Ordering::SeqCst);

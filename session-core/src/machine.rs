@@ -299,7 +299,17 @@ impl SessionCore {
         // Kept only when the request has cookies besides the session's, for
         // `Cookies::get`: the common request allocates nothing here.
         let mut others: Option<String> = None;
+        // The id when the one session cookie came as a header of its own.
+        let mut lone: Option<SessionId> = None;
         for raw in cookie_headers {
+            if let Some((value, id)) = self.lone_id(raw) {
+                count += 1;
+                if count == 1 {
+                    token = Some(value);
+                    lone = Some(id);
+                }
+                continue;
+            }
             let mut has_other = false;
             for (name, value) in raw_pairs(raw) {
                 if name == self.config.name.as_bytes() {
@@ -325,12 +335,15 @@ impl SessionCore {
             }
         }
         let (token, id) = match (count, token) {
-            (1, Some(raw)) => match self.check_token(raw) {
-                Ok((t, id)) => (Some(t), id),
-                Err(()) => {
-                    tracing::debug!("malformed session token: starting a fresh session");
-                    (None, None)
-                }
+            (1, Some(raw)) => match lone.map(|id| (raw.try_into(), id)) {
+                Some((Ok(chars), id)) => (Some(Token::Id(IdChars(chars))), Some(id)),
+                _ => match self.check_token(raw) {
+                    Ok((t, id)) => (Some(t), id),
+                    Err(()) => {
+                        tracing::debug!("malformed session token: starting a fresh session");
+                        (None, None)
+                    }
+                },
             },
             (0, _) => (None, None),
             _ => {
@@ -343,6 +356,20 @@ impl SessionCore {
             id,
             request_cookies: others,
         }
+    }
+
+    /// A header that is exactly `name=<id>` (a client holding only the
+    /// session cookie, the usual case for a server-side store): its value
+    /// and id, with no scan for other pairs. The id's alphabet has no `;`,
+    /// blank or quote, so such a header holds one pair and nothing else.
+    fn lone_id<'a>(&self, raw: &'a [u8]) -> Option<(&'a [u8], SessionId)> {
+        if self.client_side || raw.len() != self.config.name.len() + 1 + ID_CHARS {
+            return None;
+        }
+        let value = raw
+            .strip_prefix(self.config.name.as_bytes())?
+            .strip_prefix(b"=")?;
+        Some((value, SessionId::parse_bytes(value)?))
     }
 
     /// `Ok` with the token and the parsed id (server side) or `None`
@@ -368,14 +395,24 @@ impl SessionCore {
         }
     }
 
-    fn inner(&self, request_cookies: Option<String>) -> Inner {
-        Inner {
+    /// The request's session. Every field is given here, in one literal
+    /// inside `Session::new`: built up in a local and then moved, the
+    /// state (a few hundred bytes) was copied three times per request.
+    #[inline(always)]
+    fn session(
+        &self,
+        request_cookies: Option<String>,
+        loaded: Option<Loaded>,
+        (data, arrived): (Data, Data),
+        expire_cookie: bool,
+    ) -> Session {
+        Session::new(Inner {
             config: self.config.clone(),
-            loaded: None,
-            data: Data::new(),
+            loaded,
+            data,
             changes: Default::default(),
             cleared: false,
-            arrived: Data::new(),
+            arrived,
             now_flash: Data::new(),
             next_flash: Data::new(),
             keep: Keep::None,
@@ -383,55 +420,62 @@ impl SessionCore {
             renewed: false,
             accessed: false,
             finished: false,
-            expire_cookie: false,
+            expire_cookie,
             request_cookies,
             response_cookies: Vec::new(),
-        }
+        })
     }
 
     /// Builds the request's session from what the store returned for
     /// [`Start::token`] (`None` if there was no token or no record).
     pub fn resume(&self, start: Start, loaded: Option<Record>, now: Timestamp) -> Resumed {
-        let mut inner = self.inner(start.request_cookies);
-        let (Some(token), Some(record)) = (start.token, loaded) else {
+        let Start {
+            token,
+            id,
+            request_cookies,
+        } = start;
+        let empty = || (Data::new(), Data::new());
+        let (Some(token), Some(record)) = (token, loaded) else {
             return Resumed {
-                session: Session::new(inner),
+                session: self.session(request_cookies, None, empty(), false),
                 timed_out: None,
             };
         };
-        if !self.client_side && start.id != Some(record.id) {
+        if !self.client_side && id != Some(record.id) {
             tracing::warn!("store returned a record for another id: ignoring it");
             return Resumed {
-                session: Session::new(inner),
+                session: self.session(request_cookies, None, empty(), false),
                 timed_out: None,
             };
         }
         if now >= record.deadline() {
             tracing::debug!(session = %record.id.short(), "session timed out");
-            inner.expire_cookie = true;
             let redirect = match &self.config.on_timeout {
                 OnTimeout::Redirect(loc) => Some(loc.clone()),
                 OnTimeout::NewSession => None,
             };
             return Resumed {
-                session: Session::new(inner),
+                session: self.session(request_cookies, None, empty(), true),
                 timed_out: Some(TimedOut {
                     delete: record.id,
                     redirect,
                 }),
             };
         }
-        inner.loaded = Some(Loaded {
+        let loaded = Loaded {
             id: record.id,
             token,
             created_at: record.created_at,
             idle_deadline: record.idle_deadline,
             loaded_at: now,
-        });
-        inner.data = record.data;
-        inner.arrived = record.flash;
+        };
         Resumed {
-            session: Session::new(inner),
+            session: self.session(
+                request_cookies,
+                Some(loaded),
+                (record.data, record.flash),
+                false,
+            ),
             timed_out: None,
         }
     }

@@ -227,6 +227,7 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
+    #[inline]
     pub(crate) fn new(inner: Inner) -> Self {
         Self {
             inner: Arc::new(Mutex::new(inner)),

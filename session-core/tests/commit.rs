@@ -454,6 +454,35 @@ fn bad_cookie_headers_never_load() {
 }
 
 #[test]
+fn a_header_holding_only_the_session_cookie_is_read_like_any_other() {
+    let core = core();
+    let id = SessionId::from_bytes([1; 24]).to_string();
+    let other = SessionId::from_bytes([2; 24]).to_string();
+    let lone = format!("session={id}");
+    let start = core.start([lone.as_bytes()]);
+    assert_eq!(start.token(), Some(id.as_str()));
+    assert_eq!(start.id().map(ToString::to_string), Some(id.clone()));
+    // Still counted: a second session cookie anywhere is cookie tossing.
+    let twice = format!("session={other}");
+    let tossed: [&[u8]; 2] = [lone.as_bytes(), twice.as_bytes()];
+    assert!(core.start(tossed).token().is_none());
+    let mixed = format!("a=1; session={other}");
+    let tossed: [&[u8]; 2] = [lone.as_bytes(), mixed.as_bytes()];
+    assert!(core.start(tossed).token().is_none());
+    let tossed: [&[u8]; 2] = [mixed.as_bytes(), lone.as_bytes()];
+    assert!(core.start(tossed).token().is_none());
+    // The right length, but not one id: read pair by pair.
+    let pairs = format!("session={}; a=1", &id[..27]);
+    assert_eq!(pairs.len(), lone.len());
+    assert!(core.start([pairs.as_bytes()]).token().is_none());
+    let named = format!("sessioN={id}");
+    let start = core.start([named.as_bytes()]);
+    assert!(start.token().is_none());
+    let cookies = core.resume(start, None, t(0)).session.cookies();
+    assert_eq!(cookies.get("sessioN"), Some(id.clone()));
+}
+
+#[test]
 fn flash_lives_for_exactly_one_request_that_uses_the_session() {
     let core = core();
     let mut r = stored(&core, 0);

@@ -9,8 +9,10 @@
 //! configuration further on) and medians are reported. Then each
 //! non-Redis row is loaded at the same time as its no-session baseline,
 //! both on core 0 (see [`paired`]), for a ratio the VM's drift does not
-//! move. Then Redis commands per request from `INFO commandstats`. Writes `BENCHMARKS.md`
-//! and `docs/bench-ratios.svg`.
+//! move. Then each of our rows with a peer and that peer at the same
+//! fixed request rate, for latency without wrk's closed loop (see
+//! [`pace`]). Then Redis commands per request from `INFO commandstats`.
+//! Writes `BENCHMARKS.md` and `docs/bench-ratios.svg`.
 //!
 //! Run everything with `./scripts/bench.sh`; this binary alone with
 //! `cargo run --release -p session-bench -- run [--rounds N] [--secs S]`;
@@ -18,6 +20,7 @@
 //! label contains one of the words, without writing `BENCHMARKS.md`.
 
 mod load;
+mod pace;
 mod paired;
 mod peers;
 mod probe;
@@ -194,6 +197,9 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
     // Then each row beside its baseline at the same moment: the ratio
     // the bounds are about, without the drift between rounds.
     let paired = paired::measure(&targets, &redis, &rt, rounds, secs)?;
+    // Then each of our rows and its peer at the same fixed rate: the p99
+    // of a closed-loop run at full load is mostly queueing and noise.
+    let paced = pace::compare(&targets, &redis, &rt, &results, rounds, secs)?;
     let stolen = steal::percent(steal_from, steal::sample());
     if let Some(p) = stolen {
         eprintln!("CPU steal during the load runs: {p:.1}%");
@@ -201,8 +207,9 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
     if only.is_some() {
         for (label, routes) in &results {
             for (route, runs) in routes {
+                let (p99, rate) = pace::median(&paced, label, route, |l| l.p99_us);
                 eprintln!(
-                    "median {label:<30} {route:<14} {:>9.0} req/s  cpu {:>5.2} µs/req  paired ratio {:.3}",
+                    "median {label:<30} {route:<14} {:>9.0} req/s  cpu {:>5.2} µs/req  paired ratio {:.3}  p99 {p99:.0} µs at {rate:.0} req/s",
                     report::stat(runs, |r| r.rps).0,
                     report::stat(runs, |r| r.cpu_us).0,
                     paired::median(&paired, label, route)
@@ -220,7 +227,7 @@ fn run(rounds: usize, secs: u64, only: Option<&str>) -> Result<(), String> {
     report::write(
         &root,
         &targets,
-        (&results, &paired),
+        (&results, &paired, &paced),
         &commands,
         (rounds, secs),
         stolen,
@@ -235,6 +242,22 @@ fn main() -> ExitCode {
             let url =
                 std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
             peers::serve(&args[1], port, &url)
+        }
+        Some("pace") if args.len() >= 6 => {
+            // One fixed-rate run, for `run` to start on the load core.
+            let parsed = (
+                args[1].parse::<std::net::SocketAddr>(),
+                args[4].parse::<f64>(),
+                args[5].parse::<f64>(),
+            );
+            match parsed {
+                (Ok(addr), Ok(rate), Ok(secs)) => {
+                    let cookie = Some(args[3].as_str()).filter(|c| *c != "-");
+                    pace::measure(addr, &args[2], cookie, rate, secs)
+                        .map(|l| println!("{}", pace::line(&l)))
+                }
+                _ => Err(format!("bad pace arguments: {:?}", &args[1..])),
+            }
         }
         Some("run") => {
             let flag = |name: &str, default: u64| {
@@ -255,7 +278,7 @@ fn main() -> ExitCode {
             )
         }
         _ => Err(format!(
-            "usage: session-bench run [--rounds N] [--secs S] [--only LABEL,..]\n       session-bench serve-peer <{}> <port>   (Redis from REDIS_URL)",
+            "usage: session-bench run [--rounds N] [--secs S] [--only LABEL,..]\n       session-bench serve-peer <{}> <port>   (Redis from REDIS_URL)\n       session-bench pace <addr> <path> <cookie|-> <req/s> <secs>",
             peers::PEERS.join("|")
         )),
     };

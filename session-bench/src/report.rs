@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::load::Run;
+use crate::pace::{self, Paced};
 use crate::paired::Paired;
 use crate::probe::Commands;
 use crate::{Results, Target, ROUTES};
@@ -132,7 +133,7 @@ fn ns(v: f64) -> String {
 pub fn write(
     root: &Path,
     targets: &[Target],
-    (results, paired): (&Results, &Paired),
+    (results, paired, paced): (&Results, &Paired, &Paced),
     commands: &Commands,
     (rounds, secs): (usize, u64),
     stolen: Option<f64>,
@@ -203,8 +204,9 @@ pub fn write(
         "\n![ratio to the no-session baseline](docs/bench-ratios.svg)\n"
     );
     paired_section(&mut md, targets, paired, secs);
+    paced_section(&mut md, targets, paced, secs);
     let crit = criterion_rows(root);
-    crate::targets::section(&mut md, targets, (results, paired), &crit);
+    crate::targets::section(&mut md, targets, (results, paired, paced), &crit);
     let _ = writeln!(md, "## Redis commands per request\n");
     let _ = writeln!(md, "Round trips (commands a client sent, counted with `MONITOR`; a command a Lua script runs inside Redis is not one) per request, sent one at a time, {} requests per route; touch: a read after a quarter of a 4 s idle window has passed (our throttled touch; the peers have none). The last column lists every command Redis executed (`INFO commandstats`), script-internal ones included.\n", 200);
     let _ = writeln!(
@@ -266,6 +268,36 @@ fn paired_section(md: &mut String, targets: &[Target], paired: &Paired, secs: u6
                 md,
                 "| {} | `{route}` | {median:.3} | {min:.3}–{max:.3} |",
                 t.label
+            );
+        }
+    }
+    let _ = writeln!(md);
+}
+
+/// The "Latency at a fixed rate" section.
+fn paced_section(md: &mut String, targets: &[Target], paced: &Paced, secs: u64) {
+    let _ = writeln!(md, "## Latency at a fixed rate
+");
+    let _ = writeln!(md, "Each of our rows with a peer, and the peer, sent requests on a fixed schedule (open loop, `session-bench pace` on core 1): {} keep-alive connections, a request waiting only while all are busy, {secs} s per run, the two servers alternating, once per round. Both get the same rate, {:.0} % of the slower one's median req/s above, and each latency counts from the moment the schedule said to send the request, so a stall is charged to every request it delays. wrk's p99 above comes from a closed loop at full load, where it is mostly queueing behind 32 requests in flight and the VM's tail events. Medians over rounds; errors are requests not answered with a 2xx, summed.\n", 32, pace::LOAD * 100.0);
+    let _ = writeln!(
+        md,
+        "| server | route | rate req/s | p50 µs | p99 µs | p99.9 µs | errors |"
+    );
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|");
+    for t in targets {
+        for route in ROUTES {
+            let Some((rate, runs)) = paced.get(&t.label).and_then(|r| r.get(route)) else {
+                continue;
+            };
+            let m = |f: fn(&pace::Latency) -> f64| pace::median(paced, &t.label, route, f).0;
+            let errors: u64 = runs.iter().map(|l| l.errors).sum();
+            let _ = writeln!(
+                md,
+                "| {} | `{route}` | {rate:.0} | {:.0} | {:.0} | {:.0} | {errors} |",
+                t.label,
+                m(|l| l.p50_us),
+                m(|l| l.p99_us),
+                m(|l| l.p999_us)
             );
         }
     }

@@ -100,7 +100,12 @@ struct Pool {
     latencies: Vec<u32>,
 }
 
-async fn run(addr: SocketAddr, request: Vec<u8>, rate: f64, scheduled: u64) -> Result<Latency, String> {
+async fn run(
+    addr: SocketAddr,
+    request: Vec<u8>,
+    rate: f64,
+    scheduled: u64,
+) -> Result<Latency, String> {
     let request: Rc<[u8]> = request.into();
     let pool = Rc::new(RefCell::new(Pool {
         idle: Vec::with_capacity(CONNECTIONS),
@@ -167,7 +172,10 @@ async fn run(addr: SocketAddr, request: Vec<u8>, rate: f64, scheduled: u64) -> R
     // Answers still in flight, for a while.
     let deadline = tokio::time::Instant::now() + DRAIN;
     while pool.borrow().in_flight > 0 {
-        if tokio::time::timeout_at(deadline, freed.notified()).await.is_err() {
+        if tokio::time::timeout_at(deadline, freed.notified())
+            .await
+            .is_err()
+        {
             break;
         }
     }
@@ -207,7 +215,8 @@ impl Connection {
             p.in_flight -= 1;
             match answer {
                 Ok(status) if (200..300).contains(&status) => {
-                    p.latencies.push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
+                    p.latencies
+                        .push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
                 }
                 Ok(_) => {}
                 Err(_) => {
@@ -290,12 +299,23 @@ fn percentile(v: &[u32], q: f64) -> f64 {
 }
 
 /// Runs [`measure`] in `session-bench pace` on core 1, beside wrk's core.
-fn measure_pinned(server: &Server, path: &str, cookie: Option<&str>, rate: f64, secs: u64) -> Result<Latency, String> {
+fn measure_pinned(
+    server: &Server,
+    path: &str,
+    cookie: Option<&str>,
+    rate: f64,
+    secs: u64,
+) -> Result<Latency, String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let out = Command::new("taskset")
         .args(["-c", "1"])
         .arg(me)
-        .args(["pace", &server.addr.to_string(), path, cookie.unwrap_or("-")])
+        .args([
+            "pace",
+            &server.addr.to_string(),
+            path,
+            cookie.unwrap_or("-"),
+        ])
         .arg(format!("{rate:.0}"))
         .arg(secs.to_string())
         .stderr(Stdio::inherit())
@@ -421,7 +441,10 @@ mod tests {
         assert_eq!(response(&ok[..20]).unwrap(), None);
         let two = [&ok[..], b"HTTP/1.1 503 X\r\nContent-Length: 0\r\n\r\n"].concat();
         assert_eq!(response(&two).unwrap(), Some((200, ok.len())));
-        assert_eq!(response(&two[ok.len()..]).unwrap(), Some((503, two.len() - ok.len())));
+        assert_eq!(
+            response(&two[ok.len()..]).unwrap(),
+            Some((503, two.len() - ok.len()))
+        );
         assert!(response(b"HTTP/1.1 200 OK\r\n\r\n").is_err());
         assert!(response(b"nonsense\r\n\r\n").is_err());
     }

@@ -276,8 +276,11 @@ fn paired_section(md: &mut String, targets: &[Target], paired: &Paired, secs: u6
 
 /// The "Latency at a fixed rate" section.
 fn paced_section(md: &mut String, targets: &[Target], paced: &Paced, secs: u64) {
-    let _ = writeln!(md, "## Latency at a fixed rate
-");
+    let _ = writeln!(
+        md,
+        "## Latency at a fixed rate
+"
+    );
     let _ = writeln!(md, "Each of our rows with a peer, and the peer, sent requests on a fixed schedule (open loop, `session-bench pace` on core 1): {} keep-alive connections, a request waiting only while all are busy, {secs} s per run, the two servers alternating, once per round. Both get the same rate, {:.0} % of the slower one's median req/s above, and each latency counts from the moment the schedule said to send the request, so a stall is charged to every request it delays. wrk's p99 above comes from a closed loop at full load, where it is mostly queueing behind 32 requests in flight and the VM's tail events. Medians over rounds; errors are requests not answered with a 2xx, summed.\n", 32, pace::LOAD * 100.0);
     let _ = writeln!(
         md,

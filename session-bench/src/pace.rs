@@ -336,7 +336,7 @@ pub fn line(l: &Latency) -> String {
     )
 }
 
-/// Reads a [`line`].
+/// Reads a [`line()`].
 pub(crate) fn parse(text: &str) -> Option<Latency> {
     let mut l = Latency::default();
     let mut seen = 0;

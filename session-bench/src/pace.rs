@@ -32,7 +32,7 @@ use crate::report::median_of;
 use crate::{session_cookie, Results, Target, ROUTES};
 
 /// Connections in the pool, as many as wrk's.
-const CONNECTIONS: usize = 32;
+pub const CONNECTIONS: usize = 32;
 
 /// The rate, as a fraction of the slower server's closed-loop req/s. At
 /// half load both servers of a pair answered alike within the noise (the

@@ -247,17 +247,12 @@ pub fn write(
 
 /// The "Paired ratios" section.
 fn paired_section(md: &mut String, targets: &[Target], paired: &Paired, secs: u64) {
-    let _ = writeln!(
-        md,
-        "## Paired ratios
-"
-    );
+    let _ = writeln!(md, "## Paired ratios\n");
     let _ = writeln!(md, "Each row's server and its no-session baseline loaded at the same time: both pinned to core 0, each sent 16 of wrk's 32 connections for {secs} s, once per round. The scheduler gives each server half of the core, so the ratio of their req/s is the ratio of their cost per request, and the VM's drift between runs (the min–max column above) falls on both alike: two no-session servers paired this way agree within 1–2.5 %. Redis rows are not paired (their server waits on Redis and leaves its half of the core to the other). Medians over rounds, with min–max.\n");
-    let _ = writeln!(
+    table_head(
         md,
-        "| server | route | paired ratio to no-session | min–max |"
+        &["server", "route", "paired ratio to no-session", "min–max"],
     );
-    let _ = writeln!(md, "|---|---|---:|---:|");
     for t in targets {
         for route in ROUTES {
             let Some(ratios) = paired.get(&t.label).and_then(|r| r.get(route)) else {
@@ -276,17 +271,20 @@ fn paired_section(md: &mut String, targets: &[Target], paired: &Paired, secs: u6
 
 /// The "Latency at a fixed rate" section.
 fn paced_section(md: &mut String, targets: &[Target], paced: &Paced, secs: u64) {
-    let _ = writeln!(
+    let _ = writeln!(md, "## Latency at a fixed rate\n");
+    let _ = writeln!(md, "Each of our rows with a peer (but Redis rows: the load generator spins on the core redis-server shares), and the peer, sent requests on a fixed schedule (open loop, `session-bench pace` on core 1): {} keep-alive connections, a request waiting only while all are busy, {secs} s per run, the two servers alternating, once per round. Both get the same rate, {:.0} % of the slower one's median req/s above, and each latency counts from the moment the schedule said to send the request, so a stall is charged to every request it delays. wrk's p99 above comes from a closed loop at full load, where it is mostly queueing behind 32 requests in flight and the VM's tail events. Medians over rounds; errors are requests not answered with a 2xx, summed.\n", pace::CONNECTIONS, pace::LOAD * 100.0);
+    table_head(
         md,
-        "## Latency at a fixed rate
-"
+        &[
+            "server",
+            "route",
+            "rate req/s",
+            "p50 µs",
+            "p99 µs",
+            "p99.9 µs",
+            "errors",
+        ],
     );
-    let _ = writeln!(md, "Each of our rows with a peer, and the peer, sent requests on a fixed schedule (open loop, `session-bench pace` on core 1): {} keep-alive connections, a request waiting only while all are busy, {secs} s per run, the two servers alternating, once per round. Both get the same rate, {:.0} % of the slower one's median req/s above, and each latency counts from the moment the schedule said to send the request, so a stall is charged to every request it delays. wrk's p99 above comes from a closed loop at full load, where it is mostly queueing behind 32 requests in flight and the VM's tail events. Medians over rounds; errors are requests not answered with a 2xx, summed.\n", 32, pace::LOAD * 100.0);
-    let _ = writeln!(
-        md,
-        "| server | route | rate req/s | p50 µs | p99 µs | p99.9 µs | errors |"
-    );
-    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|");
     for t in targets {
         for route in ROUTES {
             let Some((rate, runs)) = paced.get(&t.label).and_then(|r| r.get(route)) else {
@@ -305,6 +303,15 @@ fn paced_section(md: &mut String, targets: &[Target], paced: &Paced, secs: u64) 
         }
     }
     let _ = writeln!(md);
+}
+
+/// A table's head: the first two columns left-aligned, the rest right.
+fn table_head(md: &mut String, columns: &[&str]) {
+    let _ = writeln!(md, "| {} |", columns.join(" | "));
+    let align: Vec<&str> = (0..columns.len())
+        .map(|i| if i < 2 { "---" } else { "---:" })
+        .collect();
+    let _ = writeln!(md, "|{}|", align.join("|"));
 }
 
 /// A horizontal bar chart of the ratios, with a line at 1.0.

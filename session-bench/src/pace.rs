@@ -41,6 +41,10 @@ pub const CONNECTIONS: usize = 32;
 /// per request shows in the tail.
 pub const LOAD: f64 = 0.8;
 
+/// Most requests one run may schedule (their latencies are kept: 4 bytes
+/// each).
+const MAX_REQUESTS: f64 = 1e8;
+
 /// How long answers still in flight are awaited after the last send.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -72,9 +76,11 @@ pub fn measure(
     rate: f64,
     secs: f64,
 ) -> Result<Latency, String> {
-    if rate.is_nan() || rate < 1.0 || secs.is_nan() || secs <= 0.0 {
+    // Finite and bounded: the latencies of every request are kept.
+    let total = rate * secs;
+    if !(rate.is_finite() && rate >= 1.0 && secs > 0.0 && total <= MAX_REQUESTS) {
         return Err(format!(
-            "need a rate of at least 1/s and a duration: {rate}/s for {secs} s"
+            "need a rate of at least 1/s, a duration, and at most {MAX_REQUESTS} requests: {rate}/s for {secs} s"
         ));
     }
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n");
@@ -88,7 +94,7 @@ pub fn measure(
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let scheduled = (rate * secs).round() as u64;
+    let scheduled = total.round() as u64;
     tokio::task::LocalSet::new().block_on(&rt, run(addr, request.into_bytes(), rate, scheduled))
 }
 
@@ -526,5 +532,16 @@ mod tests {
         assert!(measure(addr, "/", None, 100.0, 0.1)
             .unwrap_err()
             .contains("cannot connect"));
+        for (rate, secs) in [
+            (f64::INFINITY, 1.0),
+            (f64::NAN, 1.0),
+            (0.5, 1.0),
+            (1e9, 1.0),
+            (10.0, 0.0),
+        ] {
+            assert!(measure(addr, "/", None, rate, secs)
+                .unwrap_err()
+                .contains("need a rate"));
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Starting servers pinned to one core, and measuring them with wrk pinned
 //! to the other.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,10 +15,7 @@ pub struct Server {
 impl Server {
     /// Runs `program args` with `env` on core 0 and waits for its port.
     pub fn start(program: &str, args: &[String], env: &[(String, String)]) -> Result<Self, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
+        let port = session_testkit::free_port();
         let mut cmd = Command::new("taskset");
         cmd.args(["-c", "0", program])
             .args(args)

@@ -299,14 +299,14 @@ impl SessionCore {
         // Kept only when the request has cookies besides the session's, for
         // `Cookies::get`: the common request allocates nothing here.
         let mut others: Option<String> = None;
-        // The id when the one session cookie came as a header of its own.
-        let mut lone: Option<SessionId> = None;
+        // The token and id when the session cookie came as a header of its
+        // own, already parsed.
+        let mut lone: Option<(IdChars, SessionId)> = None;
         for raw in cookie_headers {
-            if let Some((value, id)) = self.lone_id(raw) {
+            if let Some(parsed) = self.lone_id(raw) {
                 count += 1;
                 if count == 1 {
-                    token = Some(value);
-                    lone = Some(id);
+                    lone = Some(parsed);
                 }
                 continue;
             }
@@ -334,18 +334,16 @@ impl SessionCore {
                 }
             }
         }
-        let (token, id) = match (count, token) {
-            (1, Some(raw)) => match lone.map(|id| (raw.try_into(), id)) {
-                Some((Ok(chars), id)) => (Some(Token::Id(IdChars(chars))), Some(id)),
-                _ => match self.check_token(raw) {
-                    Ok((t, id)) => (Some(t), id),
-                    Err(()) => {
-                        tracing::debug!("malformed session token: starting a fresh session");
-                        (None, None)
-                    }
-                },
+        let (token, id) = match (count, lone, token) {
+            (1, Some((chars, id)), _) => (Some(Token::Id(chars)), Some(id)),
+            (1, None, Some(raw)) => match self.check_token(raw) {
+                Ok((t, id)) => (Some(t), id),
+                Err(()) => {
+                    tracing::debug!("malformed session token: starting a fresh session");
+                    (None, None)
+                }
             },
-            (0, _) => (None, None),
+            (0, ..) => (None, None),
             _ => {
                 tracing::debug!("several session cookies in one request: starting a fresh session");
                 (None, None)
@@ -359,17 +357,19 @@ impl SessionCore {
     }
 
     /// A header that is exactly `name=<id>` (a client holding only the
-    /// session cookie, the usual case for a server-side store): its value
+    /// session cookie, the usual case for a server-side store): its token
     /// and id, with no scan for other pairs. The id's alphabet has no `;`,
     /// blank or quote, so such a header holds one pair and nothing else.
-    fn lone_id<'a>(&self, raw: &'a [u8]) -> Option<(&'a [u8], SessionId)> {
+    fn lone_id(&self, raw: &[u8]) -> Option<(IdChars, SessionId)> {
+        // The length first: the cheapest way to pass over other headers.
         if self.client_side || raw.len() != self.config.name.len() + 1 + ID_CHARS {
             return None;
         }
         let value = raw
             .strip_prefix(self.config.name.as_bytes())?
             .strip_prefix(b"=")?;
-        Some((value, SessionId::parse_bytes(value)?))
+        let chars: [u8; ID_CHARS] = value.try_into().ok()?;
+        Some((IdChars(chars), SessionId::parse_bytes(value)?))
     }
 
     /// `Ok` with the token and the parsed id (server side) or `None`

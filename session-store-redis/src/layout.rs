@@ -122,7 +122,6 @@ struct Fields {
     meta: Option<Meta>,
     data: Data,
     flash: Data,
-    any: bool,
 }
 
 impl Fields {
@@ -130,7 +129,6 @@ impl Fields {
         let (Reply::BulkString(field), Reply::BulkString(value)) = (field, value) else {
             return Err(Corrupt::NotAHash);
         };
-        self.any = true;
         if field == META_FIELD.as_bytes() {
             self.meta = Some(parse_meta(&value)?);
         } else if field.starts_with(DATA_PREFIX.as_bytes()) {
@@ -170,7 +168,8 @@ pub(crate) fn decode(id: SessionId, reply: Reply) -> Result<Option<Record>, Corr
         }
         _ => return Err(Corrupt::NotAHash),
     }
-    if !fields.any {
+    // Every field taken fills one of the three: none is the empty hash.
+    if fields.meta.is_none() && fields.data.is_empty() && fields.flash.is_empty() {
         return Ok(None);
     }
     let meta = fields.meta.ok_or(Corrupt::NoMeta)?;

@@ -2,16 +2,18 @@
 //! bounded in time.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::{ErrorKind, FromRedisValue, RedisError, RedisResult, ServerErrorKind};
 use session_core::{StoreError, StoreErrorKind};
 #[cfg(feature = "cluster")]
 use tokio::sync::OnceCell;
 
+use crate::keys::Key;
 use crate::link::Link;
 use crate::resp::Command;
 use crate::scripts::Lua;
+use crate::wire::Answer;
 
 /// Where the store connects to.
 pub(crate) enum Target {
@@ -77,12 +79,9 @@ impl Conn {
         false
     }
 
-    async fn send_once<T: FromRedisValue>(&self, cmd: &Command) -> RedisResult<T> {
+    async fn send_once(&self, cmd: &Command, deadline: Instant) -> RedisResult<Answer> {
         match &self.target {
-            Target::Single(client) => {
-                let value = self.link(client).send(cmd.packed()).await?;
-                Ok(redis::from_redis_value(value)?)
-            }
+            Target::Single(client) => self.link(client).send(cmd.packed(), deadline).await,
             #[cfg(feature = "cluster")]
             // A failed first connection leaves the cell empty, so the next
             // operation tries again; once made, the cluster connection
@@ -93,27 +92,41 @@ impl Conn {
                     .get_or_try_init(|| client.get_async_connection())
                     .await?
                     .clone();
-                cmd.to_cmd().query_async(&mut conn).await
+                cmd.to_cmd()
+                    .query_async::<redis::Value>(&mut conn)
+                    .await
+                    .map(Answer::Value)
             }
         }
     }
 
-    /// Sends one command.
+    /// Sends one command and hands back its reply as read: an array as its
+    /// bytes from a single node (see [`Answer`]).
     ///
     /// On a single node, a connection-level failure is tried once more: a
     /// command written just as the socket died (Redis restarted) fails,
     /// and the retry goes out on a fresh connection, so the first request
-    /// after a restart succeeds. Every operation is
-    /// idempotent but create, whose retry after a lost reply answers "id
+    /// after a restart succeeds, within the same deadline. Every operation
+    /// is idempotent but create, whose retry after a lost reply answers "id
     /// taken"; the core then saves under a fresh id and the first copy
     /// expires by its TTL.
-    pub(crate) async fn send<T: FromRedisValue>(&self, cmd: &Command) -> RedisResult<T> {
-        match self.send_once(cmd).await {
+    pub(crate) async fn answer(&self, cmd: &Command, deadline: Instant) -> RedisResult<Answer> {
+        match self.send_once(cmd, deadline).await {
             Err(e) if !self.is_cluster() && e.is_io_error() && !e.is_timeout() => {
-                self.send_once(cmd).await
+                self.send_once(cmd, deadline).await
             }
             result => result,
         }
+    }
+
+    /// Sends one command ([`answer`](Self::answer)) and converts its reply.
+    pub(crate) async fn send<T: FromRedisValue>(
+        &self,
+        cmd: &Command,
+        deadline: Instant,
+    ) -> RedisResult<T> {
+        let answer = self.answer(cmd, deadline).await?;
+        Ok(redis::from_redis_value(answer.into_value())?)
     }
 
     /// Runs a script by hash, sending its source only when the server does
@@ -121,36 +134,49 @@ impl Conn {
     pub(crate) async fn eval<T: FromRedisValue>(
         &self,
         lua: &Lua,
-        key: &str,
+        key: &Key<'_>,
+        deadline: Instant,
         args: impl Fn(&mut Command),
     ) -> RedisResult<T> {
         let mut cmd = lua.command(true, key);
         args(&mut cmd);
-        match self.send(&cmd).await {
+        match self.send(&cmd, deadline).await {
             Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
                 let mut cmd = lua.command(false, key);
                 args(&mut cmd);
-                self.send(&cmd).await
+                self.send(&cmd, deadline).await
             }
             result => result,
         }
     }
 
-    /// Runs `op` within the store's timeout and maps its error.
-    pub(crate) async fn bounded<T>(
-        &self,
-        op: impl Future<Output = RedisResult<T>>,
-    ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.timeout, op).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(store_error(e)),
-            Err(_) => Err(StoreError::new(
-                StoreErrorKind::Unavailable,
-                TimedOut {
-                    after: self.timeout,
-                },
-            )),
-        }
+    /// Runs `op`, given the deadline the store's timeout sets from now,
+    /// and maps its error; no reply by then is `Unavailable`.
+    ///
+    /// On a single node the connection's task enforces the deadline (one
+    /// timer for every command in flight, see [`link`](crate::link)); the
+    /// cluster client's operation gets a timer of its own here.
+    pub(crate) async fn bounded<T, F>(&self, op: impl FnOnce(Instant) -> F) -> Result<T, StoreError>
+    where
+        F: Future<Output = RedisResult<T>>,
+    {
+        let deadline = Instant::now() + self.timeout;
+        let result = if self.is_cluster() {
+            match tokio::time::timeout_at(deadline.into(), op(deadline)).await {
+                Ok(result) => result,
+                Err(_) => {
+                    return Err(StoreError::new(
+                        StoreErrorKind::Unavailable,
+                        TimedOut {
+                            after: self.timeout,
+                        },
+                    ))
+                }
+            }
+        } else {
+            op(deadline).await
+        };
+        result.map_err(store_error)
     }
 }
 

@@ -40,16 +40,41 @@ impl KeyMaker {
     }
 
     /// The key the session `id` is stored under.
+    /// The storage key of `id`, as text.
     pub(crate) fn key(&self, id: &SessionId) -> String {
+        let key = self.key_parts(id);
+        let mut text = String::with_capacity(self.prefix.len() + TAG_LEN);
+        text.push_str(&self.prefix);
+        // base64url is ASCII.
+        text.extend(key.tag.iter().map(|&b| char::from(b)));
+        text
+    }
+
+    /// The storage key of `id` in two parts, kept on the stack: a command
+    /// writes them straight into its buffer (see
+    /// [`Command::arg_key`](crate::resp::Command::arg_key)).
+    pub(crate) fn key_parts(&self, id: &SessionId) -> Key<'_> {
         let mut mac = self.hmac.clone();
         mac.update(id.as_bytes());
-        let tag = mac.finalize().into_bytes();
-        // 32 bytes of tag are 43 base64url characters.
-        let mut key = String::with_capacity(self.prefix.len() + 43);
-        key.push_str(&self.prefix);
-        URL_SAFE_NO_PAD.encode_string(tag, &mut key);
+        let mut key = Key {
+            prefix: &self.prefix,
+            tag: [0; TAG_LEN],
+        };
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(mac.finalize().into_bytes(), &mut key.tag)
+            .unwrap_or(0);
+        debug_assert_eq!(written, TAG_LEN);
         key
     }
+}
+
+/// The length of a base64url (unpadded) HMAC-SHA256 tag.
+const TAG_LEN: usize = 43;
+
+/// A storage key: the prefix, then the encoded tag.
+pub(crate) struct Key<'k> {
+    pub(crate) prefix: &'k str,
+    pub(crate) tag: [u8; TAG_LEN],
 }
 
 #[cfg(test)]
@@ -71,6 +96,11 @@ mod tests {
                 let tag = ring::hmac::sign(&ring_key, id.as_bytes());
                 let want = format!("p:{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
                 assert_eq!(keys.key(&id), want);
+                let parts = keys.key_parts(&id);
+                assert_eq!(
+                    [parts.prefix.as_bytes(), &parts.tag].concat(),
+                    want.as_bytes()
+                );
             }
         }
     }

@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 use session_core::{Data, Delta, Record, SessionId, Timestamp, Value};
 
 use crate::resp::Command;
+use crate::wire::{self, Answer};
 
 /// The hash field holding the meta line.
 pub(crate) const META_FIELD: &str = "m";
@@ -125,18 +126,13 @@ struct Fields {
 }
 
 impl Fields {
-    fn take(&mut self, field: Reply, value: Reply) -> Result<(), Corrupt> {
-        let (Reply::BulkString(field), Reply::BulkString(value)) = (field, value) else {
-            return Err(Corrupt::NotAHash);
-        };
+    fn take(&mut self, field: &[u8], value: &[u8]) -> Result<(), Corrupt> {
         if field == META_FIELD.as_bytes() {
-            self.meta = Some(parse_meta(&value)?);
-        } else if field.starts_with(DATA_PREFIX.as_bytes()) {
-            self.data
-                .insert(key(field, DATA_PREFIX.len())?, json(&value)?);
-        } else if field.starts_with(FLASH_PREFIX.as_bytes()) {
-            self.flash
-                .insert(key(field, FLASH_PREFIX.len())?, json(&value)?);
+            self.meta = Some(parse_meta(value)?);
+        } else if let Some(key) = field.strip_prefix(DATA_PREFIX.as_bytes()) {
+            self.data.insert(text(key)?.to_owned(), json(value)?);
+        } else if let Some(key) = field.strip_prefix(FLASH_PREFIX.as_bytes()) {
+            self.flash.insert(text(key)?.to_owned(), json(value)?);
         } else {
             return Err(Corrupt::UnknownField);
         }
@@ -144,26 +140,37 @@ impl Fields {
     }
 }
 
-/// The key of a `d:`/`f:` field: the field's own buffer, prefix dropped.
-fn key(mut field: Vec<u8>, prefix: usize) -> Result<String, Corrupt> {
-    field.drain(..prefix);
-    String::from_utf8(field).map_err(|_| Corrupt::NotUtf8)
+fn text(bytes: &[u8]) -> Result<&str, Corrupt> {
+    std::str::from_utf8(bytes).map_err(|_| Corrupt::NotUtf8)
 }
 
 /// Reads an `HGETALL` reply. `Ok(None)` is a missing key (the empty hash).
-pub(crate) fn decode(id: SessionId, reply: Reply) -> Result<Option<Record>, Corrupt> {
+pub(crate) fn decode(id: SessionId, reply: &Answer) -> Result<Option<Record>, Corrupt> {
     let mut fields = Fields::default();
     match reply {
-        // RESP2 sends a flat array of field, value, field, value…
-        Reply::Array(items) if items.len() % 2 == 0 => {
-            let mut items = items.into_iter();
+        // RESP2 sends a flat array of field, value, field, value…, which
+        // a single node's connection hands over as its bytes.
+        Answer::Array(frame) => {
+            let mut items = wire::strings(frame).map_err(|_| Corrupt::NotAHash)?;
+            if items.len() % 2 != 0 {
+                return Err(Corrupt::NotAHash);
+            }
             while let (Some(f), Some(v)) = (items.next(), items.next()) {
+                let (Ok(f), Ok(v)) = (f, v) else {
+                    return Err(Corrupt::NotAHash);
+                };
                 fields.take(f, v)?;
             }
         }
-        Reply::Map(pairs) => {
+        // The cluster client's values: the same flat array, or a map.
+        Answer::Value(Reply::Array(items)) if items.len() % 2 == 0 => {
+            for pair in items.chunks_exact(2) {
+                fields.take(bulk_bytes(&pair[0])?, bulk_bytes(&pair[1])?)?;
+            }
+        }
+        Answer::Value(Reply::Map(pairs)) => {
             for (f, v) in pairs {
-                fields.take(f, v)?;
+                fields.take(bulk_bytes(f)?, bulk_bytes(v)?)?;
             }
         }
         _ => return Err(Corrupt::NotAHash),
@@ -184,10 +191,17 @@ pub(crate) fn decode(id: SessionId, reply: Reply) -> Result<Option<Record>, Corr
     }))
 }
 
+fn bulk_bytes(value: &Reply) -> Result<&[u8], Corrupt> {
+    match value {
+        Reply::BulkString(bytes) => Ok(bytes),
+        _ => Err(Corrupt::NotAHash),
+    }
+}
+
 /// A stored value goes to the core only if it is JSON, as the core's own
 /// values always are: anything else was not written by this store.
 fn json(bytes: &[u8]) -> Result<Value, Corrupt> {
-    let text = std::str::from_utf8(bytes).map_err(|_| Corrupt::NotUtf8)?;
+    let text = text(bytes)?;
     serde_json::from_str::<&RawValue>(text).map_err(|_| Corrupt::NotJson)?;
     Ok(Value::from(text))
 }
@@ -243,6 +257,29 @@ mod tests {
         Reply::BulkString(s.as_bytes().to_vec())
     }
 
+    /// `items` as RESP bytes: an array of bulk strings.
+    fn frame(items: &[Reply]) -> Vec<u8> {
+        let mut out = format!("*{}\r\n", items.len()).into_bytes();
+        for item in items {
+            let Reply::BulkString(bytes) = item else {
+                panic!("bulk strings only")
+            };
+            out.extend_from_slice(format!("${}\r\n", bytes.len()).as_bytes());
+            out.extend_from_slice(bytes);
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    /// Decodes `items` both ways the store receives them, as a single
+    /// node's bytes and as the cluster client's values, which must agree.
+    fn decode_both(id: SessionId, items: Vec<Reply>) -> Result<Option<Record>, Corrupt> {
+        let framed = decode(id, &Answer::Array(frame(&items)));
+        let valued = decode(id, &Answer::Value(Reply::Array(items)));
+        assert_eq!(format!("{framed:?}"), format!("{valued:?}"));
+        framed
+    }
+
     fn record() -> Record {
         let mut data = Data::new();
         data.insert("user".into(), Value::from("\"alice\""));
@@ -263,25 +300,25 @@ mod tests {
     fn meta_round_trips() {
         let mut r = record();
         let reply = |r: &Record| {
-            Reply::Array(vec![
+            vec![
                 bulk("m"),
                 bulk(&meta(r)),
                 bulk("d:user"),
                 bulk("\"alice\""),
                 bulk("f:n"),
                 bulk("1"),
-            ])
+            ]
         };
-        assert_eq!(decode(r.id, reply(&r)).unwrap(), Some(r.clone()));
+        assert_eq!(decode_both(r.id, reply(&r)).unwrap(), Some(r.clone()));
         r.absolute_deadline = Some(Timestamp::from_unix_millis(30));
         assert_eq!(meta(&r), "1 10 20 30 40");
-        assert_eq!(decode(r.id, reply(&r)).unwrap(), Some(r));
+        assert_eq!(decode_both(r.id, reply(&r)).unwrap(), Some(r));
     }
 
     #[test]
     fn empty_reply_is_missing() {
         let id = SessionId::from_bytes([1; 24]);
-        assert!(decode(id, Reply::Array(vec![])).unwrap().is_none());
+        assert!(decode_both(id, vec![]).unwrap().is_none());
     }
 
     #[test]
@@ -301,27 +338,43 @@ mod tests {
             (vec!["m", "1 1 2 - 3", "d:a", "{not json"], "json"),
         ];
         for (fields, why) in cases {
-            let reply = Reply::Array(fields.into_iter().map(bulk).collect());
-            assert!(decode(id, reply).is_err(), "{why}");
+            let reply = fields.into_iter().map(bulk).collect();
+            assert!(decode_both(id, reply).is_err(), "{why}");
         }
-        let odd = Reply::Array(vec![bulk("m")]);
-        assert!(decode(id, odd).is_err());
-        let bytes = Reply::Array(vec![bulk("m"), Reply::BulkString(vec![0xff, 0xfe])]);
-        assert!(matches!(decode(id, bytes), Err(Corrupt::UnknownVersion(_))));
+        assert!(decode_both(id, vec![bulk("m")]).is_err(), "odd");
+        let bytes = vec![bulk("m"), Reply::BulkString(vec![0xff, 0xfe])];
+        assert!(matches!(
+            decode_both(id, bytes),
+            Err(Corrupt::UnknownVersion(_))
+        ));
         let meta = bulk("1 1 2 - 3");
-        let value = Reply::Array(vec![
+        let value = vec![
             bulk("m"),
             meta.clone(),
             bulk("d:a"),
             Reply::BulkString(vec![b'"', 0xff, b'"']),
-        ]);
-        assert!(matches!(decode(id, value), Err(Corrupt::NotUtf8)));
-        let key = Reply::Array(vec![
+        ];
+        assert!(matches!(decode_both(id, value), Err(Corrupt::NotUtf8)));
+        let key = vec![
             bulk("m"),
             meta,
             Reply::BulkString(vec![b'f', b':', 0xff]),
             bulk("1"),
-        ]);
-        assert!(matches!(decode(id, key), Err(Corrupt::NotUtf8)));
+        ];
+        assert!(matches!(decode_both(id, key), Err(Corrupt::NotUtf8)));
+        // Items that are not bulk strings, and replies that are not arrays.
+        let not_a_hash = [
+            Answer::Array(b"*2\r\n$1\r\nm\r\n:1\r\n".to_vec()),
+            Answer::Array(b"*2\r\n$1\r\nm\r\n$-1\r\n".to_vec()),
+            Answer::Value(Reply::Array(vec![bulk("m"), Reply::Int(1)])),
+            Answer::Value(Reply::Int(1)),
+            Answer::Value(Reply::Nil),
+        ];
+        for reply in not_a_hash {
+            assert!(
+                matches!(decode(id, &reply), Err(Corrupt::NotAHash)),
+                "{reply:?}"
+            );
+        }
     }
 }

@@ -13,14 +13,24 @@
 //! passes through one task, not the three of a batcher on top of a
 //! general client.
 //!
+//! Every command carries its deadline (the store's timeout from when the
+//! operation began), and the task enforces it with one timer for the
+//! whole connection rather than one per command: a timer is a lock and
+//! a wheel entry each time it is set, more than a request's whole parse
+//! of its reply. The timer is set for the earliest deadline among the
+//! commands in flight, and only moved when it fires, so under load it
+//! fires about once per timeout. A command still queued at its deadline
+//! fails as timed out without being sent.
+//!
 //! The connection is made on the first command and again after it breaks
-//! (Redis restarted, a malformed or oversized reply) or stalls: when the
-//! oldest unanswered command is older than the store's timeout, or a write
-//! does not finish within it, the next command goes out on a fresh
-//! connection. A command in flight when its connection breaks fails with
-//! an I/O error, which [`Conn::send`](crate::conn::Conn::send) tries once
-//! more; one on a stalled connection fails as timed out, and is not
-//! retried.
+//! (Redis restarted, a malformed or oversized reply) or stalls: when a
+//! command in flight is past its deadline, or a write does not finish
+//! within the timeout, every command in flight fails and the next goes out
+//! on a fresh connection. A command in flight when its connection breaks
+//! fails with an I/O error, which
+//! [`Conn::answer`](crate::conn::Conn::answer) tries once more within the
+//! same deadline; one on a stalled connection fails as timed out, and is
+//! not retried.
 
 use std::collections::VecDeque;
 use std::io;
@@ -42,6 +52,7 @@ const READ_BUF: usize = 16 * 1024;
 struct Job {
     bytes: Vec<u8>,
     reply: oneshot::Sender<Reply>,
+    deadline: Instant,
 }
 
 /// A handle on the connection's task. Cheap to clone.
@@ -66,11 +77,16 @@ impl Link {
     }
 
     /// Sends one packed command and waits for its reply; a server error
-    /// is `Err`.
-    pub(crate) async fn send(&self, bytes: Vec<u8>) -> Reply {
+    /// is `Err`, and so is no reply by `deadline` (an I/O error of kind
+    /// `TimedOut`).
+    pub(crate) async fn send(&self, bytes: Vec<u8>, deadline: Instant) -> Reply {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { bytes, reply })
+            .send(Job {
+                bytes,
+                reply,
+                deadline,
+            })
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -86,12 +102,17 @@ struct Endpoint {
 enum Event {
     Read(io::Result<usize>),
     Job(Job),
+    /// The timer set for the earliest deadline in flight went off.
+    Deadline,
 }
 
 async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
     let mut live: Option<Live> = None;
     let mut batch = Vec::with_capacity(8);
     let mut out = Vec::new();
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    let mut timer_set = false;
     loop {
         let event = match &mut live {
             None => queue.recv().await.map(Event::Job),
@@ -100,6 +121,7 @@ async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
             Some(conn) => tokio::select! {
                 biased;
                 read = conn.io.read_buf(&mut conn.buf) => Some(Event::Read(read)),
+                () = &mut timer, if timer_set => Some(Event::Deadline),
                 job = queue.recv() => job.map(Event::Job),
             },
         };
@@ -122,6 +144,19 @@ async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
                 }
                 continue;
             }
+            Some(Event::Deadline) => {
+                timer_set = false;
+                let now = Instant::now();
+                match live.as_ref().and_then(Live::earliest) {
+                    Some(deadline) if deadline <= now => fail(live.take(), &timed_out()),
+                    Some(deadline) => {
+                        timer.as_mut().reset(deadline.into());
+                        timer_set = true;
+                    }
+                    None => {}
+                }
+                continue;
+            }
             Some(Event::Job(job)) => job,
         };
         // While replies are outstanding Redis is busy anyway: the other
@@ -136,17 +171,18 @@ async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
             let Ok(job) = queue.try_recv() else { break };
             batch.push(job);
         }
-        // A caller that gave up (its timeout) needs no round trip.
+        // A caller that gave up needs no round trip, and one past its
+        // deadline (it waited for a connection) gets its answer now.
+        let now = Instant::now();
         batch.retain(|job: &Job| !job.reply.is_closed());
+        for job in batch.extract_if(.., |job| job.deadline <= now) {
+            let _ = job.reply.send(Err(timed_out()));
+        }
         if batch.is_empty() {
             continue;
         }
-        if live.as_ref().is_some_and(|c| c.stalled(end.timeout)) {
-            let e = io_error(
-                io::ErrorKind::TimedOut,
-                "Redis did not answer in time: connection replaced",
-            );
-            fail(live.take(), &e);
+        if live.as_ref().is_some_and(|c| c.stalled(now)) {
+            fail(live.take(), &timed_out());
         }
         if live.is_none() {
             match end.connect().await {
@@ -161,10 +197,13 @@ async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
         }
         let Some(conn) = &mut live else { continue };
         out.clear();
-        let sent = Instant::now();
         for job in batch.drain(..) {
             out.extend_from_slice(&job.bytes);
-            conn.waiting.push_back((job.reply, sent));
+            if !timer_set {
+                timer.as_mut().reset(job.deadline.into());
+                timer_set = true;
+            }
+            conn.waiting.push_back((job.reply, job.deadline));
         }
         // Bounded: with Redis unreachable and the socket's send buffer
         // full, a write would otherwise wait for TCP to give up (minutes),
@@ -225,7 +264,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Socket for T {}
 struct Live {
     io: Box<dyn Socket>,
     /// The callers of the commands written and not answered yet, oldest
-    /// first, with when they were written.
+    /// first, with their deadlines.
     waiting: VecDeque<(oneshot::Sender<Reply>, Instant)>,
     /// Bytes read and not yet made into replies.
     buf: Vec<u8>,
@@ -240,11 +279,17 @@ impl Live {
         }
     }
 
-    /// True when the oldest unanswered command has waited past `timeout`.
-    fn stalled(&self, timeout: Duration) -> bool {
+    /// True when the oldest unanswered command is past its deadline.
+    fn stalled(&self, now: Instant) -> bool {
         self.waiting
             .front()
-            .is_some_and(|(_, sent)| sent.elapsed() > timeout)
+            .is_some_and(|&(_, deadline)| deadline <= now)
+    }
+
+    /// The earliest deadline in flight. Deadlines are not in the order
+    /// written: a retry keeps its first attempt's.
+    fn earliest(&self) -> Option<Instant> {
+        self.waiting.iter().map(|&(_, deadline)| deadline).min()
     }
 
     /// Hands every complete reply in the buffer to its caller.
@@ -350,6 +395,14 @@ impl Endpoint {
         }
         Ok(conn)
     }
+}
+
+/// A command in flight or queued past its deadline.
+fn timed_out() -> RedisError {
+    io_error(
+        io::ErrorKind::TimedOut,
+        "Redis did not answer within the store's timeout",
+    )
 }
 
 /// The connection task is gone (its runtime shut down).

@@ -7,6 +7,8 @@
 //! `Cmd` takes several allocations and `fmt` calls for the same bytes, and
 //! only the cluster client, which needs one, gets a `Cmd` made from this.
 
+use crate::keys::Key;
+
 /// One command: its arguments, each already framed as a bulk string.
 #[derive(Clone, Debug)]
 pub(crate) struct Command {
@@ -46,6 +48,11 @@ impl Command {
         self.buf.extend_from_slice(b"\r\n");
         self.count += 1;
         self
+    }
+
+    /// Appends a storage key, prefix and tag as one argument.
+    pub(crate) fn arg_key(&mut self, key: &Key<'_>) -> &mut Self {
+        self.arg_parts(&[key.prefix.as_bytes(), &key.tag])
     }
 
     /// Appends an integer argument, in decimal.

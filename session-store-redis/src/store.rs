@@ -1,7 +1,6 @@
 //! The [`SessionStore`] operations, one round trip each.
 
 use async_trait::async_trait;
-use redis::Value as Reply;
 use session_core::{Delta, Record, SessionId, SessionStore, StoreError, Timestamp};
 
 use crate::layout;
@@ -22,13 +21,12 @@ impl SessionStore for RedisStore {
             return Ok(None);
         };
         let inner = &self.inner;
-        let key = inner.keys.key(&id);
         let mut cmd = Command::new("HGETALL");
-        cmd.arg(key.as_bytes());
+        cmd.arg_key(&inner.keys.key_parts(&id));
         let reply = inner
             .conn
-            .bounded(async {
-                match inner.conn.send::<Reply>(&cmd).await {
+            .bounded(|deadline| async move {
+                match inner.conn.answer(&cmd, deadline).await {
                     // A key of another type: foreign data, not an outage.
                     Err(e) if e.code() == Some("WRONGTYPE") => Ok(None),
                     other => other.map(Some),
@@ -36,7 +34,7 @@ impl SessionStore for RedisStore {
             })
             .await?;
         let decoded = match reply {
-            Some(reply) => layout::decode(id, reply),
+            Some(reply) => layout::decode(id, &reply),
             None => Err(layout::Corrupt::NotAHash),
         };
         match decoded {
@@ -55,26 +53,28 @@ impl SessionStore for RedisStore {
 
     async fn create(&self, record: &Record) -> Result<Option<String>, StoreError> {
         let inner = &self.inner;
-        let key = inner.keys.key(&record.id);
+        let key = inner.keys.key_parts(&record.id);
         let written: i64 = inner
             .conn
-            .bounded(
-                inner
-                    .conn
-                    .eval(&inner.create, &key, |cmd| layout::create_args(cmd, record)),
-            )
+            .bounded(|deadline| {
+                inner.conn.eval(&inner.create, &key, deadline, |cmd| {
+                    layout::create_args(cmd, record)
+                })
+            })
             .await?;
         Ok((written == 1).then(|| record.id.to_token()))
     }
 
     async fn update(&self, record: &Record, delta: &Delta) -> Result<Option<String>, StoreError> {
         let inner = &self.inner;
-        let key = inner.keys.key(&record.id);
+        let key = inner.keys.key_parts(&record.id);
         let applied: Option<i64> = inner
             .conn
-            .bounded(inner.conn.eval(&inner.update, &key, |cmd| {
-                layout::update_args(cmd, record, delta)
-            }))
+            .bounded(|deadline| {
+                inner.conn.eval(&inner.update, &key, deadline, |cmd| {
+                    layout::update_args(cmd, record, delta)
+                })
+            })
             .await?;
         Ok(applied.map(|_| record.id.to_token()))
     }
@@ -86,8 +86,11 @@ impl SessionStore for RedisStore {
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let inner = &self.inner;
         let mut cmd = Command::new("DEL");
-        cmd.arg(inner.keys.key(id).as_bytes());
-        let _removed: i64 = inner.conn.bounded(inner.conn.send(&cmd)).await?;
+        cmd.arg_key(&inner.keys.key_parts(id));
+        let _removed: i64 = inner
+            .conn
+            .bounded(|deadline| inner.conn.send(&cmd, deadline))
+            .await?;
         Ok(())
     }
 }

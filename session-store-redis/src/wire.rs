@@ -20,6 +20,10 @@ const MAX_BULK: usize = 512 * 1024 * 1024;
 /// CR would have its bytes buffered and rescanned forever.
 const MAX_LINE: usize = 64 * 1024;
 
+/// How far [`line`] looks for a CR byte by byte before it hands over to
+/// memchr: a length line is at most 21 bytes.
+const SHORT_LINE: usize = 24;
+
 /// Most bytes a reply may take before it is complete: far beyond any
 /// session, and a bound on what a broken or hostile server can make the
 /// store buffer.
@@ -35,17 +39,157 @@ pub(crate) struct Malformed(&'static str);
 /// incomplete reply longer than [`MAX_REPLY`] is malformed.
 pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, Malformed> {
     let mut at = 0;
-    match value(buf, &mut at, 0)? {
+    let reply = if buf.first() == Some(&b'*') {
+        match skip(buf, &mut at, 0)? {
+            None => None,
+            Some(Holds::Values) => Some(Ok(Answer::Array(buf[..at].to_vec()))),
+            // An error inside an array (a script's or a transaction's)
+            // fails the whole reply: read as values, it comes out as that
+            // error.
+            Some(Holds::Error) => {
+                at = 0;
+                value(buf, &mut at, 0)?.map(|r| r.map(Answer::Value))
+            }
+        }
+    } else {
+        value(buf, &mut at, 0)?.map(|r| r.map(Answer::Value))
+    };
+    match reply {
         Some(reply) => Ok(Some((reply, at))),
         None if buf.len() > MAX_REPLY => Err(Malformed("reply too large")),
         None => Ok(None),
     }
 }
 
-/// A reply that may hold a server error.
-pub(crate) type Reply = Result<Value, RedisError>;
+/// A reply as the connection hands it over.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Answer {
+    /// Anything but an array, read into a value.
+    Value(Value),
+    /// A whole array reply, as its bytes. The one array the store asks
+    /// for is `HGETALL`'s, read by [`strings`] straight from them: one
+    /// buffer instead of a value and a buffer per field.
+    Array(Vec<u8>),
+}
 
-fn value(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Reply>, Malformed> {
+impl Answer {
+    /// The reply as a redis-rs value, for replies read as such.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Answer::Value(v) => v,
+            // The bytes were read whole by `parse` and hold no error.
+            Answer::Array(frame) => match value(&frame, &mut 0, 0) {
+                Ok(Some(Ok(v))) => v,
+                _ => Value::Nil,
+            },
+        }
+    }
+}
+
+/// A reply that may hold a server error.
+pub(crate) type Reply = Result<Answer, RedisError>;
+
+/// What a reply walked over by [`skip`] holds.
+enum Holds {
+    Values,
+    Error,
+}
+
+/// Walks over one whole reply without building it: `Ok(None)` while it is
+/// incomplete. Checks what [`value`] checks.
+fn skip(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Holds>, Malformed> {
+    let Some(line) = line(buf, at)? else {
+        return Ok(None);
+    };
+    let (&kind, rest) = line.split_first().ok_or(Malformed("empty line"))?;
+    Ok(Some(match kind {
+        b'+' => {
+            text(rest)?;
+            Holds::Values
+        }
+        b'-' => Holds::Error,
+        b':' => {
+            int(rest)?;
+            Holds::Values
+        }
+        b'$' => match bulk(buf, at, rest)? {
+            None => return Ok(None),
+            Some(_) => Holds::Values,
+        },
+        b'*' => {
+            let mut holds = Holds::Values;
+            for _ in 0..array_len(rest, depth)?.unwrap_or(0) {
+                match skip(buf, at, depth + 1)? {
+                    None => return Ok(None),
+                    Some(Holds::Error) => holds = Holds::Error,
+                    Some(Holds::Values) => {}
+                }
+            }
+            holds
+        }
+        _ => return Err(Malformed("unknown reply type")),
+    }))
+}
+
+/// The bulk strings of an array reply's bytes ([`Answer::Array`]), in
+/// order; an item of another kind (nil, an integer, an array) is an
+/// `Err`, as are bytes that are not an array.
+pub(crate) fn strings(frame: &[u8]) -> Result<Strings<'_>, Malformed> {
+    let mut at = 0;
+    let line = line(frame, &mut at)?.ok_or(Malformed("incomplete array"))?;
+    let left = match line.split_first() {
+        Some((b'*', rest)) => array_len(rest, 0)?.ok_or(Malformed("nil array"))?,
+        _ => return Err(Malformed("not an array")),
+    };
+    Ok(Strings { frame, at, left })
+}
+
+/// Iterator of [`strings`].
+pub(crate) struct Strings<'f> {
+    frame: &'f [u8],
+    at: usize,
+    left: usize,
+}
+
+impl Strings<'_> {
+    /// How many items are left.
+    pub(crate) fn len(&self) -> usize {
+        self.left
+    }
+}
+
+impl<'f> Iterator for Strings<'f> {
+    type Item = Result<&'f [u8], Malformed>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let frame = self.frame;
+        let item = match line(frame, &mut self.at) {
+            Ok(Some([b'$', rest @ ..])) => match bulk(frame, &mut self.at, rest) {
+                Ok(Some(Some(bytes))) => Ok(bytes),
+                Ok(Some(None)) => Err(Malformed("nil item")),
+                Ok(None) => Err(Malformed("incomplete array")),
+                Err(e) => Err(e),
+            },
+            Ok(Some(_)) => Err(Malformed("not a bulk string")),
+            Ok(None) => Err(Malformed("incomplete array")),
+            Err(e) => Err(e),
+        };
+        if item.is_err() {
+            self.left = 0;
+        }
+        Some(item)
+    }
+}
+
+fn value(
+    buf: &[u8],
+    at: &mut usize,
+    depth: usize,
+) -> Result<Option<Result<Value, RedisError>>, Malformed> {
     let Some(line) = line(buf, at)? else {
         return Ok(None);
     };
@@ -57,35 +201,15 @@ fn value(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Reply>, Malf
         }),
         b'-' => Err(server_error(line)),
         b':' => Ok(Value::Int(int(rest)?)),
-        b'$' => {
-            let len = int(rest)?;
-            if len == -1 {
-                return Ok(Some(Ok(Value::Nil)));
-            }
-            let len = usize::try_from(len)
-                .ok()
-                .filter(|&n| n <= MAX_BULK)
-                .ok_or(Malformed("bulk length"))?;
-            let end = *at + len;
-            if buf.len() < end + 2 {
-                return Ok(None);
-            }
-            if &buf[end..end + 2] != b"\r\n" {
-                return Err(Malformed("bulk string not ended by CRLF"));
-            }
-            let bytes = buf[*at..end].to_vec();
-            *at = end + 2;
-            Ok(Value::BulkString(bytes))
-        }
+        b'$' => match bulk(buf, at, rest)? {
+            None => return Ok(None),
+            Some(None) => Ok(Value::Nil),
+            Some(Some(bytes)) => Ok(Value::BulkString(bytes.to_vec())),
+        },
         b'*' => {
-            let len = int(rest)?;
-            if len == -1 {
+            let Some(len) = array_len(rest, depth)? else {
                 return Ok(Some(Ok(Value::Nil)));
-            }
-            if depth == MAX_DEPTH {
-                return Err(Malformed("arrays nested too deep"));
-            }
-            let len = usize::try_from(len).map_err(|_| Malformed("array length"))?;
+            };
             // Not more than the bytes at hand could hold (an item takes at
             // least four), and not many: a bogus length must not reserve
             // memory.
@@ -109,11 +233,63 @@ fn value(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Reply>, Malf
     }))
 }
 
+/// The body of a bulk string whose length line was `$<rest>`: `Ok(None)`
+/// while it is incomplete, `Some(None)` for nil.
+fn bulk<'b>(
+    buf: &'b [u8],
+    at: &mut usize,
+    rest: &[u8],
+) -> Result<Option<Option<&'b [u8]>>, Malformed> {
+    let len = int(rest)?;
+    if len == -1 {
+        return Ok(Some(None));
+    }
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&n| n <= MAX_BULK)
+        .ok_or(Malformed("bulk length"))?;
+    let end = *at + len;
+    if buf.len() < end + 2 {
+        return Ok(None);
+    }
+    if &buf[end..end + 2] != b"\r\n" {
+        return Err(Malformed("bulk string not ended by CRLF"));
+    }
+    let bytes = &buf[*at..end];
+    *at = end + 2;
+    Ok(Some(Some(bytes)))
+}
+
+/// The length of an array whose length line was `*<rest>` at `depth`;
+/// `None` for nil.
+fn array_len(rest: &[u8], depth: usize) -> Result<Option<usize>, Malformed> {
+    let len = int(rest)?;
+    if len == -1 {
+        return Ok(None);
+    }
+    if depth == MAX_DEPTH {
+        return Err(Malformed("arrays nested too deep"));
+    }
+    usize::try_from(len)
+        .map(Some)
+        .map_err(|_| Malformed("array length"))
+}
+
 /// The next CRLF-terminated line (without the CRLF), or `None` if it has
 /// not all arrived.
 fn line<'b>(buf: &'b [u8], at: &mut usize) -> Result<Option<&'b [u8]>, Malformed> {
     let start = *at;
-    let Some(cr) = memchr::memchr(b'\r', &buf[start..]) else {
+    let rest = &buf[start..];
+    // Length lines are a few bytes: a plain loop finds their CR in fewer
+    // instructions than memchr takes to set up its vector search.
+    let found = match rest.iter().take(SHORT_LINE).position(|&b| b == b'\r') {
+        Some(cr) => Some(cr),
+        None if rest.len() > SHORT_LINE => {
+            memchr::memchr(b'\r', &rest[SHORT_LINE..]).map(|cr| cr + SHORT_LINE)
+        }
+        None => None,
+    };
+    let Some(cr) = found else {
         return if buf.len() - start > MAX_LINE {
             Err(Malformed("line too long"))
         } else {
@@ -190,10 +366,41 @@ mod tests {
     use super::*;
     use redis::{ErrorKind, ServerErrorKind};
 
-    fn whole(bytes: &[u8]) -> Reply {
+    fn whole(bytes: &[u8]) -> Result<Value, RedisError> {
         let (reply, used) = parse(bytes).unwrap().expect("complete");
         assert_eq!(used, bytes.len(), "{bytes:?}");
-        reply
+        reply.map(Answer::into_value)
+    }
+
+    #[test]
+    fn arrays_come_as_their_bytes_and_read_as_strings() {
+        let hash = b"*4\r\n$1\r\nm\r\n$0\r\n\r\n$3\r\nd:a\r\n$4\r\na\r\nb\r\n";
+        let mut two = hash.to_vec();
+        two.extend_from_slice(b":1\r\n");
+        let (reply, used) = parse(&two).unwrap().unwrap();
+        assert_eq!(used, hash.len());
+        assert_eq!(reply.unwrap(), Answer::Array(hash.to_vec()));
+        let items: Vec<&[u8]> = strings(hash).unwrap().map(Result::unwrap).collect();
+        assert_eq!(items, [&b"m"[..], b"", b"d:a", b"a\r\nb"]);
+        assert_eq!(strings(b"*0\r\n").unwrap().len(), 0);
+        // Items that are not bulk strings, and bytes that are not an array.
+        for bad in [
+            &b"*2\r\n$1\r\nm\r\n:1\r\n"[..],
+            b"*1\r\n$-1\r\n",
+            b"*1\r\n*0\r\n",
+            b"*2\r\n",
+        ] {
+            let last = strings(bad).unwrap().last().unwrap();
+            assert!(last.is_err(), "{bad:?}");
+        }
+        for bad in [&b"*-1\r\n"[..], b":1\r\n", b"$1\r\nm\r\n", b""] {
+            assert!(strings(bad).is_err(), "{bad:?}");
+        }
+        // Read as a value, the same bytes give redis-rs's array.
+        assert_eq!(
+            Answer::Array(b"*2\r\n$1\r\nm\r\n:7\r\n".to_vec()).into_value(),
+            Value::Array(vec![Value::BulkString(b"m".to_vec()), Value::Int(7)])
+        );
     }
 
     #[test]
@@ -238,7 +445,7 @@ mod tests {
         }
         // Two replies back to back: the first is read alone.
         let (reply, used) = parse(b":1\r\n:2\r\n").unwrap().unwrap();
-        assert_eq!((reply.unwrap(), used), (Value::Int(1), 4));
+        assert_eq!((reply.unwrap(), used), (Answer::Value(Value::Int(1)), 4));
     }
 
     #[test]

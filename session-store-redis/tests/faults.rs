@@ -160,3 +160,43 @@ async fn a_server_that_does_not_answer_times_out() {
     assert_eq!(store.load(&token, r.created_at).await.unwrap(), Some(r));
     drop(server);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_in_flight_on_a_silent_server_all_time_out_after_their_timeout() {
+    let server = RedisServer::start();
+    let store = store_on(&server);
+    let r = record_with(&[("a", "1")]);
+    let token = store.create(&r).await.unwrap().unwrap();
+
+    // Many commands wait on one connection, under one timer: each must
+    // fail as unavailable, none before its timeout, none hanging.
+    server.command(&["CLIENT", "PAUSE", "2000", "ALL"]);
+    let started = std::time::Instant::now();
+    let loads = (0..16).map(|_| {
+        let store = store.clone();
+        let token = token.clone();
+        tokio::spawn(async move {
+            let begun = std::time::Instant::now();
+            let result = store.load(&token, r.created_at).await;
+            (result, begun.elapsed())
+        })
+    });
+    let results = finishes("loads", futures_util::future::join_all(loads)).await;
+    for result in results {
+        let (result, waited) = result.expect("task");
+        assert_unavailable("load", result);
+        assert!(waited >= STORE_TIMEOUT, "failed after {waited:?}");
+    }
+    assert!(started.elapsed() < HANG);
+    // A command sent once the others have failed gets a fresh connection
+    // and fails the same way, then works when the server answers again.
+    assert_unavailable("touch", finishes("touch", store.touch(&r)).await);
+    let ping = tokio::task::spawn_blocking(move || {
+        let reply = server.command(&["PING"]).text();
+        (server, reply)
+    });
+    let (server, reply) = ping.await.unwrap();
+    assert_eq!(reply, "PONG");
+    assert_eq!(store.load(&token, r.created_at).await.unwrap(), Some(r));
+    drop(server);
+}

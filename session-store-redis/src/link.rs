@@ -175,9 +175,7 @@ async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
         // deadline (it waited for a connection) gets its answer now.
         let now = Instant::now();
         batch.retain(|job: &Job| !job.reply.is_closed());
-        for job in batch.extract_if(.., |job| job.deadline <= now) {
-            let _ = job.reply.send(Err(timed_out()));
-        }
+        expire(&mut batch, now);
         if batch.is_empty() {
             continue;
         }
@@ -193,6 +191,13 @@ async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
                     }
                     continue;
                 }
+            }
+            // Connecting took time: a command that expired meanwhile is
+            // not sent, so it cannot set off the timer and cost the fresh
+            // connection.
+            expire(&mut batch, Instant::now());
+            if batch.is_empty() {
+                continue;
             }
         }
         let Some(conn) = &mut live else { continue };
@@ -245,6 +250,13 @@ async fn run_queue_turn() {
         std::task::Poll::Pending
     })
     .await;
+}
+
+/// Answers "timed out" to the commands in `batch` past their deadline.
+fn expire(batch: &mut Vec<Job>, now: Instant) {
+    for job in batch.extract_if(.., |job| job.deadline <= now) {
+        let _ = job.reply.send(Err(timed_out()));
+    }
 }
 
 /// Fails every command still waiting on a connection that is gone.

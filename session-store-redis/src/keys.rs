@@ -60,16 +60,18 @@ impl KeyMaker {
             prefix: &self.prefix,
             tag: [0; TAG_LEN],
         };
-        let written = URL_SAFE_NO_PAD
+        // Cannot fail: the tag is always 32 bytes, which encode to exactly
+        // TAG_LEN characters (checked at compile time below).
+        URL_SAFE_NO_PAD
             .encode_slice(mac.finalize().into_bytes(), &mut key.tag)
-            .unwrap_or(0);
-        debug_assert_eq!(written, TAG_LEN);
+            .expect("a 32-byte tag fits TAG_LEN base64url characters");
         key
     }
 }
 
 /// The length of a base64url (unpadded) HMAC-SHA256 tag.
 const TAG_LEN: usize = 43;
+const _: () = assert!(TAG_LEN == (32 * 8usize).div_ceil(6));
 
 /// A storage key: the prefix, then the encoded tag.
 pub(crate) struct Key<'k> {

@@ -65,10 +65,11 @@
 //!   first four characters ([`SessionId::short`]). See
 //!   [`RedisStoreBuilder::key_secret`] for the default secret.
 //! - **Faults.** The connection is made lazily on the first operation and
-//!   re-made after a failure, and after a stall: when the oldest command
-//!   has waited past the timeout, the next one goes out on a fresh
-//!   connection. Every operation is bounded by the
-//!   [timeout](RedisStoreBuilder::timeout); when Redis is down or slow it
+//!   re-made after a failure, and after a stall: when a command in flight
+//!   is past its timeout, every command on that connection fails and the
+//!   next one goes out on a fresh connection. Every operation is bounded
+//!   by the [timeout](RedisStoreBuilder::timeout), counted from when it
+//!   began (a retry included); when Redis is down or slow it
 //!   fails with [`StoreErrorKind::Unavailable`] and the same store works
 //!   again once Redis is back (a command that meets a dead connection is
 //!   sent once more on a fresh one, so the first request after a restart

@@ -20,7 +20,10 @@
 //! of its reply. The timer is set for the earliest deadline among the
 //! commands in flight, and only moved when it fires, so under load it
 //! fires about once per timeout. A command still queued at its deadline
-//! fails as timed out without being sent.
+//! fails as timed out without being sent, and an attempt to connect lasts
+//! no longer than the earliest deadline among the commands waiting for
+//! it, so no command waits out someone else's attempt and then a timeout
+//! of its own.
 //!
 //! The connection is made on the first command and again after it breaks
 //! (Redis restarted, a malformed or oversized reply) or stalls: when a
@@ -183,7 +186,11 @@ async fn run(end: Endpoint, mut queue: mpsc::UnboundedReceiver<Job>) {
             fail(live.take(), &timed_out());
         }
         if live.is_none() {
-            match end.connect().await {
+            // No longer than the most urgent command can wait, so that
+            // commands queued behind a connection that never comes still
+            // fail by their own deadlines.
+            let until = batch.iter().map(|job| job.deadline).min().unwrap_or(now);
+            match end.connect(until).await {
                 Ok(conn) => live = Some(conn),
                 Err(e) => {
                     for job in batch.drain(..) {
@@ -344,8 +351,8 @@ impl Live {
 
 impl Endpoint {
     /// A fresh connection, authenticated and on the URL's database.
-    async fn connect(&self) -> RedisResult<Live> {
-        match tokio::time::timeout(self.timeout, self.open()).await {
+    async fn connect(&self, deadline: Instant) -> RedisResult<Live> {
+        match tokio::time::timeout_at(deadline.into(), self.open()).await {
             Ok(result) => result,
             Err(_) => Err(io_error(
                 io::ErrorKind::TimedOut,

@@ -161,22 +161,26 @@ async fn commands_in_flight_on_a_silent_server_all_time_out_after_their_timeout(
     let token = store.create(&r).await.unwrap().unwrap();
 
     // Many commands wait on one connection, under one timer: each must
-    // fail as unavailable, none before its timeout, none hanging.
+    // fail as unavailable, none hanging, and none before the first of
+    // them has waited its whole timeout (when the oldest command in
+    // flight is past its deadline, the connection is given up and every
+    // command on it fails with it).
     server.command(&["CLIENT", "PAUSE", "2000", "ALL"]);
+    let started = std::time::Instant::now();
     let loads = (0..16).map(|_| {
         let store = store.clone();
         let token = token.clone();
         tokio::spawn(async move {
-            let begun = std::time::Instant::now();
             let result = store.load(&token, r.created_at).await;
-            (result, begun.elapsed())
+            (result, std::time::Instant::now())
         })
     });
     let results = finishes("loads", futures_util::future::join_all(loads)).await;
     for result in results {
-        let (result, waited) = result.expect("task");
+        let (result, ended) = result.expect("task");
         assert_unavailable("load", result);
-        assert!(waited >= STORE_TIMEOUT, "failed after {waited:?}");
+        let after = ended - started;
+        assert!(after >= STORE_TIMEOUT, "failed after {after:?}");
     }
     // A command sent once the others have failed gets a fresh connection
     // and fails the same way, then works when the server answers again.
@@ -195,4 +199,42 @@ async fn works_after_the_pause(server: RedisServer, store: &RedisStore, token: &
     assert_eq!(reply, "PONG");
     assert_eq!(store.load(token, r.created_at).await.unwrap(), Some(r));
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_queued_behind_a_stuck_handshake_fails_by_its_own_timeout() {
+    // A listener that accepts and never answers: the store's AUTH waits
+    // for a reply that does not come.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let url = format!("redis://app:s3cret@127.0.0.1:{port}");
+    let store = RedisStore::builder(url)
+        .timeout(STORE_TIMEOUT)
+        .build()
+        .unwrap();
+    let r = record_with(&[]);
+    let first = {
+        let store = store.clone();
+        let token = r.id.to_string();
+        tokio::spawn(async move { store.load(&token, r.created_at).await })
+    };
+    // The second operation starts while the first one's connection is
+    // being made: it must not wait that attempt out and then a whole
+    // timeout of its own.
+    tokio::time::sleep(STORE_TIMEOUT / 2).await;
+    let begun = std::time::Instant::now();
+    let second = finishes("load", store.load(&r.id.to_string(), r.created_at)).await;
+    let waited = begun.elapsed();
+    assert_unavailable("second load", second);
+    assert_unavailable("first load", first.await.unwrap());
+    assert!(
+        waited < STORE_TIMEOUT + STORE_TIMEOUT / 3,
+        "the second load took {waited:?} with a timeout of {STORE_TIMEOUT:?}"
+    );
 }

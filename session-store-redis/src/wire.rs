@@ -30,7 +30,7 @@ const SHORT_LINE: usize = 24;
 pub(crate) const MAX_REPLY: usize = 64 * 1024 * 1024;
 
 /// Why the bytes are not a reply: the connection cannot be trusted after.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Copy, Debug, thiserror::Error)]
 #[error("malformed reply from Redis: {0}")]
 pub(crate) struct Malformed(&'static str);
 
@@ -151,10 +151,21 @@ pub(crate) struct Strings<'f> {
     left: usize,
 }
 
-impl Strings<'_> {
+impl<'f> Strings<'f> {
     /// How many items are left.
     pub(crate) fn len(&self) -> usize {
         self.left
+    }
+
+    fn item(&mut self) -> Result<&'f [u8], Malformed> {
+        let frame = self.frame;
+        let incomplete = Malformed("incomplete array");
+        match line(frame, &mut self.at)?.ok_or(incomplete)? {
+            [b'$', rest @ ..] => bulk(frame, &mut self.at, rest)?
+                .ok_or(incomplete)?
+                .ok_or(Malformed("nil item")),
+            _ => Err(Malformed("not a bulk string")),
+        }
     }
 }
 
@@ -166,18 +177,7 @@ impl<'f> Iterator for Strings<'f> {
             return None;
         }
         self.left -= 1;
-        let frame = self.frame;
-        let item = match line(frame, &mut self.at) {
-            Ok(Some([b'$', rest @ ..])) => match bulk(frame, &mut self.at, rest) {
-                Ok(Some(Some(bytes))) => Ok(bytes),
-                Ok(Some(None)) => Err(Malformed("nil item")),
-                Ok(None) => Err(Malformed("incomplete array")),
-                Err(e) => Err(e),
-            },
-            Ok(Some(_)) => Err(Malformed("not a bulk string")),
-            Ok(None) => Err(Malformed("incomplete array")),
-            Err(e) => Err(e),
-        };
+        let item = self.item();
         if item.is_err() {
             self.left = 0;
         }

@@ -49,17 +49,19 @@ async fn a_key_both_removed_and_set_ends_set() {
     assert_eq!(got, expected);
 }
 
-/// More keys than Lua's `unpack` takes at once (8000 values).
+/// More keys than Lua's `unpack` takes at once (8000 values), in every
+/// list a script sends in slices: the values created, the fields a clear
+/// deletes, the removals and the values set.
 #[tokio::test]
 async fn sessions_with_thousands_of_keys() {
     let server = RedisServer::start();
     let store = common::store_for(&server);
     let mut r = record_with(&[]);
-    for n in 0..6000 {
+    for n in 0..9000 {
         r.data
             .insert(format!("key {n}"), Value::from(n.to_string()));
     }
-    for n in 0..5000 {
+    for n in 0..9000 {
         r.flash.insert(format!("flash {n}"), Value::from("true"));
     }
     let token = store.create(&r).await.unwrap().unwrap();
@@ -73,7 +75,7 @@ async fn sessions_with_thousands_of_keys() {
         set: (0..4500)
             .map(|n| (format!("new {n}"), Value::from("1")))
             .collect(),
-        flash_removed: (0..5000).map(|n| format!("flash {n}")).collect(),
+        flash_removed: (0..9000).map(|n| format!("flash {n}")).collect(),
         ..Delta::default()
     };
     store.update(&r, &delta).await.unwrap().unwrap();

@@ -65,6 +65,16 @@ fn added_from_pair(base_cpu: f64, pair: f64) -> f64 {
     }
 }
 
+/// One row of the table: what was measured on `route` of `label`, the
+/// bound it is held to, and whether it holds.
+fn row(md: &mut String, label: &str, route: &str, figure: &str, bound: &str, ok: bool) {
+    let _ = writeln!(
+        md,
+        "| {label} | `{route}` | {figure} | {bound} | {} |",
+        mark(ok)
+    );
+}
+
 fn mark(ok: bool) -> &'static str {
     if ok {
         "met"
@@ -91,47 +101,28 @@ pub fn section(
                 continue;
             }
             let ratio = rps / med(results, &t.baseline, b.route, |r| r.rps);
-            let _ = writeln!(
-                md,
-                "| {} | `{}` | {ratio:.2} of no-session | ≥ {:.2} | {} |",
-                t.label,
-                b.route,
-                b.min_ratio,
-                mark(ratio >= b.min_ratio)
-            );
-            let pair = paired::median(pairs, &t.label, b.route);
+            let min = format!("≥ {:.2}", b.min_ratio);
+            let (label, route) = (t.label.as_str(), b.route);
+            let figure = format!("{ratio:.2} of no-session");
+            row(md, label, route, &figure, &min, ratio >= b.min_ratio);
+            let pair = paired::median(pairs, label, route);
             if !pair.is_nan() {
-                let _ = writeln!(
-                    md,
-                    "| {} | `{}` | {pair:.3} of no-session, paired | ≥ {:.2} | {} |",
-                    t.label,
-                    b.route,
-                    b.min_ratio,
-                    mark(pair >= b.min_ratio)
-                );
+                let figure = format!("{pair:.3} of no-session, paired");
+                row(md, label, route, &figure, &min, pair >= b.min_ratio);
             }
             if let Some(max) = b.max_added_cpu {
-                let base_cpu = med(results, &t.baseline, b.route, |r| r.cpu_us);
-                let added = med(results, &t.label, b.route, |r| r.cpu_us) - base_cpu;
-                let _ = writeln!(
-                    md,
-                    "| {} | `{}` | {added:+.2} µs CPU | ≤ +{max:.1} µs | {} |",
-                    t.label,
-                    b.route,
-                    mark(added <= max)
-                );
+                let bound = format!("≤ +{max:.1} µs");
+                let base_cpu = med(results, &t.baseline, route, |r| r.cpu_us);
+                let added = med(results, label, route, |r| r.cpu_us) - base_cpu;
+                let figure = format!("{added:+.2} µs CPU");
+                row(md, label, route, &figure, &bound, added <= max);
                 // The same bound from the paired ratio: the no-session
                 // request's CPU times what the ratio says ours costs more,
                 // free of the drift between the two sequential medians.
                 let added = added_from_pair(base_cpu, pair);
                 if !added.is_nan() {
-                    let _ = writeln!(
-                        md,
-                        "| {} | `{}` | {added:+.2} µs CPU, from the paired ratio | ≤ +{max:.1} µs | {} |",
-                        t.label,
-                        b.route,
-                        mark(added <= max)
-                    );
+                    let figure = format!("{added:+.2} µs CPU, from the paired ratio");
+                    row(md, label, route, &figure, &bound, added <= max);
                 }
             }
         }
@@ -144,30 +135,23 @@ pub fn section(
             }
             if t.redis {
                 let x = ours / theirs;
-                let _ = writeln!(
-                    md,
-                    "| {} | `{route}` | {x:.2}× {peer} | ≥ {REDIS_OVER_PEER:.1}× | {} |",
-                    t.label,
-                    mark(x >= REDIS_OVER_PEER)
+                let (figure, bound) = (
+                    format!("{x:.2}× {peer}"),
+                    format!("≥ {REDIS_OVER_PEER:.1}×"),
                 );
+                row(md, &t.label, route, &figure, &bound, x >= REDIS_OVER_PEER);
             }
             let p99 = med(results, &t.label, route, |r| r.p99_us);
             let peer_p99 = med(results, peer, route, |r| r.p99_us);
-            let _ = writeln!(
-                md,
-                "| {} | `{route}` | p99 {p99:.0} µs, wrk | ≤ {peer_p99:.0} µs ({peer}) | {} |",
-                t.label,
-                mark(p99 <= peer_p99)
-            );
+            let bound = format!("≤ {peer_p99:.0} µs ({peer})");
+            let figure = format!("p99 {p99:.0} µs, wrk");
+            row(md, &t.label, route, &figure, &bound, p99 <= peer_p99);
             let (p99, rate) = pace::median(paced, &t.label, route, |l| l.p99_us);
             let (peer_p99, _) = pace::median(paced, peer, route, |l| l.p99_us);
             if !p99.is_nan() && !peer_p99.is_nan() {
-                let _ = writeln!(
-                    md,
-                    "| {} | `{route}` | p99 {p99:.0} µs at {rate:.0} req/s, fixed rate | ≤ {peer_p99:.0} µs ({peer}) | {} |",
-                    t.label,
-                    mark(p99 <= peer_p99)
-                );
+                let bound = format!("≤ {peer_p99:.0} µs ({peer})");
+                let figure = format!("p99 {p99:.0} µs at {rate:.0} req/s, fixed rate");
+                row(md, &t.label, route, &figure, &bound, p99 <= peer_p99);
             }
         }
     }
@@ -194,7 +178,33 @@ pub fn section(
 
 #[cfg(test)]
 mod tests {
-    use super::added_from_pair;
+    use super::{added_from_pair, row};
+
+    #[test]
+    fn a_row_shows_the_route_as_code_and_marks_a_miss() {
+        let mut md = String::new();
+        row(
+            &mut md,
+            "axum-ours-memory",
+            "/counter",
+            "0.92 of no-session",
+            "≥ 0.95",
+            false,
+        );
+        row(
+            &mut md,
+            "axum-ours-redis",
+            "/counter",
+            "1.34× peer",
+            "≥ 1.3×",
+            true,
+        );
+        assert_eq!(
+            md,
+            "| axum-ours-memory | `/counter` | 0.92 of no-session | ≥ 0.95 | **missed** |\n\
+             | axum-ours-redis | `/counter` | 1.34× peer | ≥ 1.3× | met |\n"
+        );
+    }
 
     #[test]
     fn added_cpu_follows_from_the_paired_ratio() {

@@ -104,6 +104,13 @@ impl Token {
     }
 }
 
+/// A server-side token: its characters, kept inline, and the id they
+/// parse to; `None` unless `raw` is a well-formed id.
+fn id_token(raw: &[u8]) -> Option<(IdChars, SessionId)> {
+    let id = SessionId::parse_bytes(raw)?;
+    Some((IdChars(raw.try_into().ok()?), id))
+}
+
 /// The outcome of [`SessionCore::start`]: the token to load, if any.
 #[must_use]
 pub struct Start {
@@ -368,8 +375,7 @@ impl SessionCore {
         let value = raw
             .strip_prefix(self.config.name.as_bytes())?
             .strip_prefix(b"=")?;
-        let chars: [u8; ID_CHARS] = value.try_into().ok()?;
-        Some((IdChars(chars), SessionId::parse_bytes(value)?))
+        id_token(value)
     }
 
     /// `Ok` with the token and the parsed id (server side) or `None`
@@ -389,9 +395,8 @@ impl SessionCore {
             Ok((Token::Sealed(token), None))
         } else {
             // The id's alphabet is ASCII: parsing is the whole check.
-            let id = SessionId::parse_bytes(raw).ok_or(())?;
-            let chars = raw.try_into().map_err(drop)?;
-            Ok((Token::Id(IdChars(chars)), Some(id)))
+            let (chars, id) = id_token(raw).ok_or(())?;
+            Ok((Token::Id(chars), Some(id)))
         }
     }
 

@@ -135,9 +135,9 @@
 //!
 //! An open is base64url, AES-256-GCM and the record's binary form, read
 //! in one pass without scanning; a seal is the same backwards. The store
-//! encodes the value with a table-driven base64url codec of its own (the
-//! same text and the same strictness as the `base64` crate's
-//! `URL_SAFE_NO_PAD`). A seal builds its plaintext in a reused per-thread
+//! encodes the value with the vector base64url codec of `base64-simd`
+//! (the same text and the same strictness as the `base64` crate's
+//! `URL_SAFE_NO_PAD`, which the tests check). A seal builds its plaintext in a reused per-thread
 //! buffer and an open decrypts on the stack; both wipe the plaintext
 //! afterwards. The `seal` benchmark compares the store with what
 //! `actix-session` and Rocket do: the session as a JSON map, sealed by the

@@ -161,20 +161,15 @@ impl Conn {
         F: Future<Output = RedisResult<T>>,
     {
         let deadline = Instant::now() + self.timeout;
-        let result = if self.is_cluster() {
-            match tokio::time::timeout_at(deadline.into(), op(deadline)).await {
-                Ok(result) => result,
-                Err(_) => {
-                    return Err(StoreError::new(
-                        StoreErrorKind::Unavailable,
-                        TimedOut {
-                            after: self.timeout,
-                        },
-                    ))
-                }
-            }
-        } else {
-            op(deadline).await
+        if !self.is_cluster() {
+            return op(deadline).await.map_err(store_error);
+        }
+        let Ok(result) = tokio::time::timeout_at(deadline.into(), op(deadline)).await else {
+            let after = self.timeout;
+            return Err(StoreError::new(
+                StoreErrorKind::Unavailable,
+                TimedOut { after },
+            ));
         };
         result.map_err(store_error)
     }

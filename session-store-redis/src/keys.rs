@@ -39,8 +39,7 @@ impl KeyMaker {
         &self.prefix
     }
 
-    /// The key the session `id` is stored under.
-    /// The storage key of `id`, as text.
+    /// The key the session `id` is stored under, as text.
     pub(crate) fn key(&self, id: &SessionId) -> String {
         let key = self.key_parts(id);
         let mut text = String::with_capacity(self.prefix.len() + TAG_LEN);

@@ -19,6 +19,7 @@
 //! `--only axum-none,axum-ours` measures and prints only the rows whose
 //! label contains one of the words, without writing `BENCHMARKS.md`.
 
+mod floor;
 mod load;
 mod pace;
 mod paired;
@@ -111,6 +112,8 @@ fn targets(dir: &std::path::Path, me: &std::path::Path) -> Vec<Target> {
     }
     out.push(peer("axum-tower-sessions-memory", "axum", false));
     out.push(peer("axum-tower-sessions-redis", "axum", true));
+    out.push(peer("axum-floor-memory", "axum", false));
+    out.push(peer("axum-floor-cookie", "axum", false));
     out.push(peer("actix-session-cookie", "actix", false));
     out.push(peer("actix-session-redis", "actix", true));
     out

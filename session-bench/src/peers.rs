@@ -10,6 +10,8 @@ pub const PEERS: &[&str] = &[
     "axum-none",
     "axum-tower-sessions-memory",
     "axum-tower-sessions-redis",
+    "axum-floor-memory",
+    "axum-floor-cookie",
     "actix-none",
     "actix-session-cookie",
     "actix-session-redis",
@@ -26,7 +28,7 @@ pub fn serve(name: &str, port: u16, redis_url: &str) -> Result<(), String> {
     }
 }
 
-fn counter_body(n: i64) -> String {
+pub(crate) fn counter_body(n: i64) -> String {
     format!("counter: {n}")
 }
 
@@ -102,6 +104,9 @@ mod axum_side {
                     axum::serve(listener, app).await.map_err(|e| e.to_string())
                 }
                 "axum-tower-sessions-memory" => with_sessions(port, MemoryStore::default()).await,
+                floor if floor.starts_with("axum-floor-") => {
+                    crate::floor::serve(floor, listen(port).await?).await
+                }
                 "axum-tower-sessions-redis" => {
                     use tower_sessions_redis_store::fred::prelude::*;
                     let config = Config::from_url(redis_url).map_err(|e| e.to_string())?;

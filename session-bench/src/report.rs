@@ -157,7 +157,7 @@ pub fn write(
     if let Some(p) = stolen {
         let _ = writeln!(md, "- CPU steal (time the hypervisor gave to other guests, from `/proc/stat`) during the load runs: {p:.1}%. Above a few percent, rounds of one configuration disagree by 10–20% (the min–max column), as much as the distance to several targets; server CPU per request is the steadier figure.");
     }
-    let _ = writeln!(md, "- Ours: the example apps (`examples/*`) in release mode with `WORKERS=1`. Peers: axum + tower-sessions (MemoryStore; tower-sessions-redis-store over fred), actix-web + actix-session (CookieSessionStore, RedisSessionStore), from `session-bench/src/peers.rs`.");
+    let _ = writeln!(md, "- Ours: the example apps (`examples/*`) in release mode with `WORKERS=1`. Peers: axum + tower-sessions (MemoryStore; tower-sessions-redis-store over fred), actix-web + actix-session (CookieSessionStore, RedisSessionStore), from `session-bench/src/peers.rs`. Floors (`axum-floor-*`, `session-bench/src/floor.rs`): the least a session layer can do on axum, not a library: a counter in a `HashMap` by a 128-bit cookie id, or sealed alone (8 bytes, AES-256-GCM) in the cookie, handed to the handler in the request's extensions, with `Vary: Cookie` and, on a new cookie, `Cache-Control: no-store`; no timeouts, no typed values, no flash. They show how close to a bound any session layer can come on this machine.");
     let _ = writeln!(
         md,
         "- Versions: {}; {}; {}; {}.\n",

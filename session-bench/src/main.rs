@@ -3,7 +3,8 @@
 //! HTTP load runs on loopback: each example app on its read route
 //! (`GET /counter`) and write route (`GET /counter/incr`) with each store,
 //! beside the same framework with no sessions and beside the peer
-//! libraries on the same routes. Every server runs one worker pinned to
+//! libraries on the same routes, and beside two floors (see [`floor`]):
+//! the least a session layer can do on axum. Every server runs one worker pinned to
 //! core 0; wrk (`-t1 -c32`) runs pinned to core 1; each configuration is
 //! measured in interleaved rounds (five by default, each starting one
 //! configuration further on) and medians are reported. Then each

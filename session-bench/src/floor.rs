@@ -12,7 +12,8 @@
 //! `Vary: Cookie`, and (cookie store, or a new session) set the cookie
 //! with `Cache-Control: no-store`. None of what a real library adds:
 //! no timeouts, no flash, no typed values, no key rotation, no error
-//! answers. What our layer costs above these is what we could still save.
+//! answers. What our layer costs above these is the price of those
+//! features, and of whatever is still left to cut in them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -99,14 +100,21 @@ impl Hasher for IdHash {
     }
 }
 
+/// Decodes base64url `text` into all of `out`, or `None` (wrong length
+/// or bad characters). The length is checked first: the codec panics on
+/// a buffer too short.
+fn decode_exact(text: &[u8], out: &mut [u8]) -> Option<()> {
+    if B64.decoded_length(text).ok()? != out.len() {
+        return None;
+    }
+    B64.decode(text, base64_simd::Out::from_slice(out)).ok()?;
+    Some(())
+}
+
 /// A 128-bit id from its 22 base64url characters.
 fn parse_id(text: &[u8]) -> Option<u128> {
     let mut id = [0u8; 16];
-    if B64.decoded_length(text).ok()? != id.len() {
-        return None;
-    }
-    B64.decode(text, base64_simd::Out::from_slice(&mut id[..]))
-        .ok()?;
+    decode_exact(text, &mut id)?;
     Some(u128::from_le_bytes(id))
 }
 
@@ -121,12 +129,7 @@ const TAG: usize = 16;
 impl Sealer {
     fn open(&self, text: &[u8]) -> Option<i64> {
         let mut buf = [0u8; NONCE + 8 + TAG];
-        // The codec panics on a buffer too short: check the length first.
-        if B64.decoded_length(text).ok()? != buf.len() {
-            return None;
-        }
-        B64.decode(text, base64_simd::Out::from_slice(&mut buf[..]))
-            .ok()?;
+        decode_exact(text, &mut buf)?;
         let (nonce, sealed) = buf.split_at_mut(NONCE);
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let plain = self.key.open_in_place(nonce, Aad::empty(), sealed).ok()?;

@@ -258,7 +258,6 @@ where
         let mut resp = ready!(this.inner.poll(cx))?;
         let n = this.counter.load(Ordering::Relaxed);
         let value = match this.after {
-            After::Nothing => None,
             After::Create(sessions) if n != 0 => {
                 let mut id = [0u8; 16];
                 SystemRandom::new().fill(&mut id).ok().map(|()| {
@@ -268,9 +267,10 @@ where
                     B64.encode_to_string(id)
                 })
             }
-            After::Create(_) => None,
             After::Reseal(sealer, loaded) if n != *loaded => sealer.seal(n),
-            After::Reseal(..) => None,
+            // A stored session (changed in place), an unchanged cookie, or
+            // a new session never written: no cookie to set.
+            _ => None,
         };
         let headers = resp.headers_mut();
         if let Some(value) = value {
